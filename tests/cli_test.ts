@@ -1,0 +1,212 @@
+// Parity with microgpt.py: the reference's exact stdout, every loss within 1e-12 relative and
+// the same samples, on each of the golden runs in ../shared/golden (copied to tests/fixtures).
+
+import assert from "node:assert/strict";
+import { formatFixed, main, parseFlags, run, type TrainOptions } from "@lib/cli.ts";
+import { fixture, haveNames, NAMES_PATH } from "./_names.ts";
+
+interface Golden {
+  config: Record<string, number | string>;
+  num_docs: number;
+  vocab_size: number;
+  num_params: number;
+  losses: string[];
+  samples: string[];
+}
+
+const decoder = new TextDecoder();
+const ROOT = new URL("../", import.meta.url);
+
+function assertLossesClose(got: number[], golden: string[]) {
+  assert.equal(got.length, golden.length);
+  got.forEach((loss, i) => {
+    const want = Number(golden[i]);
+    const rel = Math.abs(loss - want) / want;
+    assert.ok(rel <= 1e-12, `step ${i + 1}: ${loss} vs ${want} (relative ${rel})`);
+  });
+}
+
+async function runQuiet(options: Partial<TrainOptions>) {
+  let out = "";
+  const result = await run({ ...parseFlags([]), ...options }, {
+    out: (t) => (out += t),
+    err: () => {},
+  });
+  return { out, result };
+}
+
+Deno.test({
+  name: "deno task train prints microgpt.py's stdout byte for byte and writes --json (seed 42)",
+  ignore: !haveNames(),
+  fn: async () => {
+    const golden = fixture<Golden>("microgpt_py_seed42.json");
+    const jsonPath = await Deno.makeTempFile({ suffix: ".json" });
+    const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "train", "--json", jsonPath],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    assert.equal(code, 0);
+    const want = await Deno.readFile(
+      new URL("./fixtures/microgpt_py_seed42_stdout.txt", import.meta.url),
+    );
+    assert.equal(decoder.decode(stdout), decoder.decode(want));
+    const result = JSON.parse(await Deno.readTextFile(jsonPath));
+    await Deno.remove(jsonPath);
+    assert.deepEqual(
+      [result.num_docs, result.vocab_size, result.num_params],
+      [golden.num_docs, golden.vocab_size, golden.num_params],
+    );
+    assertLossesClose(result.losses, golden.losses);
+    assert.deepEqual(result.samples, golden.samples);
+    assert.deepEqual(result.samples.slice(0, 3), ["kamon", "ann", "karai"]);
+  },
+});
+
+Deno.test({
+  name: "run() matches microgpt.py with 2 layers (seed 1, 100 steps, temperature 0.9)",
+  ignore: !haveNames(),
+  fn: async () => {
+    const golden = fixture<Golden>("microgpt_py_seed1_2layers.json");
+    const { result } = await runQuiet({
+      data: NAMES_PATH,
+      seed: 1,
+      steps: 100,
+      nLayer: 2,
+      temperature: 0.9,
+      samples: 5,
+    });
+    assert.equal(result.num_params, golden.num_params);
+    assertLossesClose(result.losses, golden.losses);
+    assert.deepEqual(result.samples, golden.samples);
+  },
+});
+
+Deno.test("run() matches microgpt.py on a Unicode dataset (seed 11, block size 12)", async () => {
+  const golden = fixture<Golden>("microgpt_py_seed11_unicode.json");
+  const { out, result } = await runQuiet({
+    data: new URL("./fixtures/unicode_names.txt", import.meta.url).pathname,
+    seed: 11,
+    steps: 60,
+    blockSize: 12,
+    temperature: 0.6,
+    samples: 5,
+  });
+  assert.deepEqual(
+    [result.num_docs, result.vocab_size, result.num_params],
+    [golden.num_docs, golden.vocab_size, golden.num_params],
+  );
+  assertLossesClose(result.losses, golden.losses);
+  assert.deepEqual(result.samples, golden.samples);
+  assert.match(
+    out,
+    /^num docs: 182\nvocab size: 53\nnum params: 4960\nstep {4}1 \/ {3}60 \| loss /,
+  );
+  assert.ok(out.endsWith(`sample  5: ${golden.samples[4]}\n`));
+});
+
+Deno.test("parseFlags() reads every flag, in both --flag value and --flag=value forms", () => {
+  const options = parseFlags([
+    "--data=x.txt",
+    "--seed",
+    "-3",
+    "--steps=7",
+    "--n-layer",
+    "2",
+    "--n-embd",
+    "32",
+    "--n-head",
+    "8",
+    "--block-size",
+    "8",
+    "--lr",
+    "1e-3",
+    "--temperature",
+    "0.9",
+    "--samples",
+    "0",
+    "--json",
+    "out.json",
+  ]);
+  assert.deepEqual(options, {
+    data: "x.txt",
+    seed: -3,
+    steps: 7,
+    nLayer: 2,
+    nEmbd: 32,
+    nHead: 8,
+    blockSize: 8,
+    lr: 1e-3,
+    temperature: 0.9,
+    samples: 0,
+    json: "out.json",
+    help: false,
+  });
+});
+
+Deno.test("parseFlags() rejects bad flags and values, saying which and why", () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], 'unknown flag "--bogus"'],
+    [["--steps"], "--steps needs a value"],
+    [["--steps", "1.5"], '--steps ("1.5") must be an integer'],
+    [["--steps", "0"], "must be a positive integer"],
+    [["--n-embd", "-16"], "must be a positive integer"],
+    [["--n-embd", "10"], "--n-embd (10) must be divisible by --n-head (4)"],
+    [["--temperature", "0"], "must be a number above 0"],
+    [["--lr", "abc"], "must be a finite number"],
+    [["--samples", "-1"], "must be an integer >= 0"],
+    [["--help=yes"], "--help takes no value"],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(
+      () => parseFlags(args),
+      (e: Error) => e.message.includes(message),
+      args.join(" "),
+    );
+  }
+});
+
+Deno.test("main() exits 2 with a one-line error for bad flags and a missing data file", async () => {
+  const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+  for (const args of [["--steps", "x"], ["--data", "/nonexistent/names.txt", "--steps", "1"]]) {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", cli, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = decoder.decode(stderr);
+    assert.equal(code, 2, err);
+    assert.match(err, /error: Cannot /);
+    assert.doesNotMatch(err, /\n\s+at /); // no stack trace
+    if (args[0] === "--data") assert.match(err, /nonexistent\/names.txt: no such file/);
+    assert.ok(!decoder.decode(stdout).includes("step"));
+  }
+});
+
+Deno.test("main() prints usage for --help, covering every flag", async () => {
+  const out: string[] = [];
+  const write = Deno.stdout.writeSync;
+  Deno.stdout.writeSync = (p: Uint8Array) => (out.push(decoder.decode(p)), p.length);
+  try {
+    assert.equal(await main(["--help"]), 0);
+  } finally {
+    Deno.stdout.writeSync = write;
+  }
+  const text = out.join("");
+  for (const flag of ["--data", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head"]) {
+    assert.ok(text.includes(flag), flag);
+  }
+  for (const flag of ["--block-size", "--lr", "--temperature", "--samples", "--json"]) {
+    assert.ok(text.includes(flag), flag);
+  }
+});
+
+Deno.test("formatFixed() rounds like Python's format, ties to even", () => {
+  assert.equal(formatFixed(3.3659669475848504, 4), "3.3660");
+  assert.equal(formatFixed(0.03125, 4), "0.0312"); // exact tie: Python keeps the even digit
+  assert.equal(formatFixed(0.09375, 4), "0.0938");
+  assert.equal(formatFixed(-0.03125, 4), "-0.0312");
+  assert.equal(formatFixed(2.5, 0), "2");
+  assert.equal(formatFixed(1.00005, 4), (1.00005).toFixed(4)); // not an exact tie in binary
+});

@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeDocs,
+  downloadDataset,
+  fallbackNames,
+  loadDataset,
+  parseDocs,
+  readDocs,
+} from "@lib/data.ts";
+
+const encoder = new TextEncoder();
+
+// A fetch that answers every request with the given bytes and status.
+function fakeFetch(body: string, status = 200): typeof fetch {
+  return () => Promise.resolve(new Response(body, { status }));
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+Deno.test("parseDocs() strips lines like Python's str.strip() and drops blank ones", () => {
+  assert.deepEqual(parseDocs("a\nb\r\nc\rd"), ["a", "b", "c", "d"]);
+  assert.deepEqual(parseDocs("\u00a0x\u3000\n\x1c\x1fy\x85\n \t\n"), ["x", "y"]);
+  // Python's strip() keeps these, so the reference keeps them too.
+  assert.deepEqual(parseDocs("\u200bz\u200b"), ["\u200bz\u200b"]);
+  assert.deepEqual(parseDocs("mary ann\n"), ["mary ann"]);
+  assert.deepEqual(parseDocs("\uFEFFemma\n"), ["emma"]);
+  assert.deepEqual(parseDocs(""), []);
+});
+
+Deno.test("decodeDocs() refuses binary data, invalid UTF-8 and empty files, saying where", () => {
+  assert.throws(
+    () => decodeDocs(new Uint8Array([0x61, 0x0a, 0x00, 0x62]), "x.bin"),
+    TypeError,
+    "Cannot read dataset x.bin: it looks binary (a NUL byte at offset 2)",
+  );
+  const bad = new Uint8Array([...encoder.encode("emma\nolivia\n"), 0xff, 0x61]);
+  assert.throws(() => decodeDocs(bad, "bad.txt"), /invalid UTF-8 near byte 1[0-2]/);
+  assert.throws(() => decodeDocs(encoder.encode(" \n\r\n\t"), "blank.txt"), /no documents/);
+  assert.throws(() => decodeDocs(new Uint8Array(), "empty.txt"), /no documents/);
+  assert.deepEqual(decodeDocs(encoder.encode("\uFEFFzoë\r\n"), "bom.txt"), ["zoë"]);
+});
+
+Deno.test("readDocs() names a missing file and a directory", async () => {
+  const dir = await Deno.makeTempDir();
+  await assert.rejects(() => readDocs(join(dir, "nope.txt")), /nope.txt: no such file/);
+  await assert.rejects(() => readDocs(dir), /is a directory/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("downloadDataset() verifies the SHA-256 and writes atomically", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "sub", "names.txt");
+  const text = "emma\nolivia\n";
+  const hash = await sha256(text);
+  await downloadDataset(path, { fetch: fakeFetch(text), sha256: hash });
+  assert.equal(await Deno.readTextFile(path), text);
+
+  // A corrupt download leaves the good file alone and no temporary file behind.
+  await assert.rejects(
+    () => downloadDataset(path, { fetch: fakeFetch("evil\n"), sha256: hash }),
+    /has SHA-256 [0-9a-f]{64}, expected/,
+  );
+  await assert.rejects(
+    () => downloadDataset(path, { fetch: fakeFetch("gone", 404), sha256: hash }),
+    /answered 404/,
+  );
+  assert.equal(await Deno.readTextFile(path), text);
+  assert.deepEqual([...Deno.readDirSync(join(dir, "sub"))].map((e) => e.name), ["names.txt"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("fallbackNames() lists lowercased first names from the npm datasets", async () => {
+  const names = await fallbackNames();
+  assert.ok(names.length > 8000, `${names.length}`);
+  assert.ok(names.includes("emma") && names.includes("aaron"));
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.every((n) => n === n.toLowerCase() && n.trim() === n && n.length > 0));
+});
+
+Deno.test("loadDataset() falls back to the offline names when the download fails", async () => {
+  const warnings: string[] = [];
+  const result = await loadDataset(undefined, {
+    warn: (m) => warnings.push(m),
+    fetch: () => Promise.reject(new TypeError("network unreachable")),
+    // a path that cannot exist, so the test never touches the real data/names.txt
+    url: "https://example.invalid/names.txt",
+  }).catch((e) => e);
+  if (result instanceof Error) throw result;
+  // With data/names.txt present the file is used; without it, the stand-in.
+  if (result.source === "file") {
+    assert.equal(warnings.length, 0);
+  } else {
+    assert.equal(result.source, "fallback");
+    assert.match(warnings.join("\n"), /could not download names.txt \(network unreachable\)/);
+    assert.ok(result.docs.length > 8000);
+  }
+});
+
+Deno.test("loadDataset() with an explicit path reads that file and never downloads", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "mine.txt");
+  await Deno.writeTextFile(path, "ana\nbo\n");
+  let fetched = false;
+  const result = await loadDataset(path, {
+    fetch: () => {
+      fetched = true;
+      return Promise.reject(new Error("no"));
+    },
+  });
+  assert.deepEqual(result, { docs: ["ana", "bo"], source: "file", path });
+  assert.equal(fetched, false);
+  await assert.rejects(() => loadDataset(join(dir, "missing.txt")), /no such file/);
+  await Deno.remove(dir, { recursive: true });
+});
