@@ -42,6 +42,8 @@ export type StateDict = Record<string, Matrix>;
 export interface KvCache {
   keys: Value[][][];
   values: Value[][][];
+  /** If present, the attention weights of every position: [nLayer][nHead][T][t <= T]. */
+  attention?: number[][][][];
 }
 
 /** A GPT's configuration and parameters. */
@@ -190,13 +192,19 @@ export function rmsnorm(x: readonly Value[]): Value[] {
  * An empty KV cache, for a new sequence.
  *
  * @param config The model shape.
+ * @param options `recordAttention`: also keep every attention weight, for plots.
  * @returns One empty key list and value list per layer.
  */
-export function createKvCache(config: GptConfig): KvCache {
-  return {
-    keys: Array.from({ length: config.nLayer }, () => []),
-    values: Array.from({ length: config.nLayer }, () => []),
-  };
+export function createKvCache(
+  config: GptConfig,
+  options: { recordAttention?: boolean } = {},
+): KvCache {
+  const perLayer = <T>(make: () => T) => Array.from({ length: config.nLayer }, make);
+  const cache: KvCache = { keys: perLayer(() => []), values: perLayer(() => []) };
+  if (options.recordAttention) {
+    cache.attention = perLayer(() => Array.from({ length: config.nHead }, () => []));
+  }
+  return cache;
 }
 
 /**
@@ -245,6 +253,7 @@ export function gpt(model: Gpt, tokenId: number, cache: KvCache): Value[] {
       const vh = values.map((vt) => vt.slice(hs, hs + headDim)); // [T][headDim]
       const attnLogits = kh.map((kt) => sum(qh.map((qj, j) => qj.mul(kt[j]!))).div(headDim ** 0.5));
       const attnWeights = softmax(attnLogits); // [T]
+      if (cache.attention) cache.attention[li]![h]!.push(attnWeights.map((w) => w.data));
       for (let j = 0; j < headDim; j++) {
         xAttn.push(sum(vh.map((vt, t) => attnWeights[t]!.mul(vt[j]!))));
       }

@@ -1,0 +1,225 @@
+// The notebook: it runs top to bottom through the real Jupyter client and Deno's kernel, the
+// committed copy is what a fresh run produces, its plots carry PNGs, and rendered as GitHub
+// renders it (static HTML, no scripts) the plots are pictures. Needs Jupyter, Deno's kernel,
+// nbclient and Chromium: without them these tests are skipped, except in CI, where they fail.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { findChromium } from "@lib/plot.ts";
+import { decodePng, inkStats } from "./_png.ts";
+import { fixture } from "./_names.ts";
+
+const ROOT = join(import.meta.dirname!, "..");
+const NOTEBOOK = join(ROOT, "notebooks", "microgpt.ipynb");
+const RUNNER = join(ROOT, "notebooks", "execute.py");
+const decoder = new TextDecoder();
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+}
+interface Cell {
+  id: string;
+  cell_type: string;
+  source: string | string[];
+  outputs?: Output[];
+}
+interface Notebook {
+  cells: Cell[];
+}
+
+function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
+  try {
+    const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+    return { ok: r.success, out: decoder.decode(r.stdout) };
+  } catch {
+    return { ok: false, out: "" };
+  }
+}
+
+// What is missing to run the notebook here, or null.
+function missingTooling(): string | null {
+  const specs = sh("jupyter", ["kernelspec", "list", "--json"]);
+  if (!specs.ok) return "jupyter (apt-get install jupyter-client jupyter-nbconvert)";
+  if (!JSON.parse(specs.out).kernelspecs?.deno) return "Deno's kernel (deno jupyter --install)";
+  if (
+    !sh("/usr/bin/python3", ["-c", "import nbclient"]).ok &&
+    !sh("python3", ["-c", "import nbclient"]).ok
+  ) {
+    return "nbclient (apt-get install python3-nbclient)";
+  }
+  if (!findChromium()) return "Chromium (apt-get install chromium)";
+  return null;
+}
+
+const missing = missingTooling();
+if (missing && Deno.env.get("CI")) {
+  throw new Error(`The notebook tests must run in CI, but ${missing} is not installed`);
+}
+if (missing) console.warn(`skipping the notebook tests: ${missing} is not installed`);
+
+const text = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join("") : t ?? "");
+const readNotebook = (path: string): Notebook => JSON.parse(Deno.readTextFileSync(path));
+const committed = readNotebook(NOTEBOOK);
+
+// One fresh execution, shared by the tests that need it.
+let fresh: Promise<Notebook> | undefined;
+function execute(): Promise<Notebook> {
+  fresh ??= (async () => {
+    const dir = await Deno.makeTempDir();
+    const out = join(dir, "executed.ipynb");
+    const { success, stderr } = await new Deno.Command("python3", {
+      args: [RUNNER, NOTEBOOK, out],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(success, `execute.py failed:\n${decoder.decode(stderr)}`);
+    const nb = readNotebook(out);
+    await Deno.remove(dir, { recursive: true });
+    return nb;
+  })();
+  return fresh;
+}
+
+// The parts of the outputs that must be reproducible: text, Markdown and plotly JSON.
+function comparable(nb: Notebook) {
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => ({
+    id: c.id,
+    outputs: (c.outputs ?? []).map((o) => ({
+      type: o.output_type,
+      stream: o.output_type === "stream" ? `${o.name}:${text(o.text)}` : undefined,
+      plain: text(o.data?.["text/plain"] as string | string[] | undefined),
+      markdown: text(o.data?.["text/markdown"] as string | string[] | undefined),
+      plotly: o.data?.["application/vnd.plotly.v1+json"],
+    })),
+  }));
+}
+
+function sampledNames(nb: Notebook): string[] {
+  const cell = nb.cells.find((c) => c.id === "sample-names")!;
+  const out = (cell.outputs ?? []).map((o) => text(o.text)).join("");
+  return [...out.matchAll(/^sample +\d+: (.*)$/gm)].map((m) => m[1]!);
+}
+
+Deno.test({
+  name: "notebook executes top to bottom in Deno's kernel and samples the reference's 20 names",
+  ignore: missing !== null,
+  fn: async () => {
+    const nb = await execute();
+    const errors = nb.cells.flatMap((c) =>
+      (c.outputs ?? []).filter((o) => o.output_type === "error")
+    );
+    assert.deepEqual(errors.map((e) => `${e.ename}: ${e.evalue}`), []);
+    const stderr = nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.name === "stderr"));
+    assert.deepEqual(stderr.map((o) => text(o.text)), []);
+    const golden = fixture<{ samples: string[] }>("microgpt_py_seed42.json");
+    assert.deepEqual(sampledNames(nb), golden.samples);
+  },
+});
+
+Deno.test({
+  name: "notebook as committed equals a fresh execution (text, Markdown and plotly outputs)",
+  ignore: missing !== null,
+  fn: async () => {
+    const nb = await execute();
+    assert.deepEqual(comparable(committed), comparable(nb), "run `deno task notebook` and commit");
+  },
+});
+
+Deno.test("notebook as committed: every plot has a PNG, and no output has scripts, ANSI codes or local paths", () => {
+  const outputs = committed.cells.flatMap((c) => c.outputs ?? []);
+  const plots = outputs.filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+  assert.ok(plots.length >= 6, `${plots.length} plots`);
+  for (const plot of plots) {
+    assert.equal(typeof plot.data!["image/png"], "string", "a plot without its PNG");
+    assert.equal(plot.data!["text/html"], undefined);
+  }
+  for (const o of outputs) {
+    const html = text(o.data?.["text/html"] as string | undefined);
+    assert.doesNotMatch(html, /<script/i);
+    const all = JSON.stringify(o);
+    assert.ok(!all.includes("\\u001b["), "ANSI escape code in an output"); // JSON escapes ESC
+    assert.doesNotMatch(all, /\/(work|root|home|tmp|Users)\/|file:\/\//, "local path in an output");
+  }
+  assert.deepEqual(
+    sampledNames(committed),
+    fixture<{ samples: string[] }>("microgpt_py_seed42.json").samples,
+  );
+  const ids = committed.cells.map((c) => c.id);
+  assert.equal(new Set(ids).size, ids.length);
+});
+
+Deno.test({
+  name: "notebook rendered as GitHub renders it shows its plots as non-blank pictures",
+  ignore: missing !== null,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const convert = await new Deno.Command("jupyter", {
+        args: ["nbconvert", "--to", "html", "--output-dir", dir, "--output", "page", NOTEBOOK],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(convert.success, decoder.decode(convert.stderr));
+      const page = join(dir, "page.html");
+      const html = await Deno.readTextFile(page);
+      const images = [...html.matchAll(/<img src="data:image\/png;base64,([^"]+)"/g)].map((m) =>
+        m[1]!
+      );
+      const plots = committed.cells.flatMap((c) => c.outputs ?? []).filter((o) =>
+        o.data?.["image/png"]
+      );
+      assert.equal(images.length, plots.length);
+      for (const b64 of images) {
+        const pixels = await decodePng(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+        const { inkFraction, colors } = inkStats(pixels);
+        assert.ok(pixels.width >= 400 && pixels.height >= 300);
+        assert.ok(
+          inkFraction > 0.01 && colors > 20,
+          `blank plot image (${inkFraction}, ${colors})`,
+        );
+      }
+      // The page as a browser shows it: loaded (its headings in the DOM) and not blank.
+      const chromium = findChromium()!;
+      const flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        `--user-data-dir=${join(dir, "profile")}`,
+        "--virtual-time-budget=5000",
+        "--window-size=1000,6000",
+      ];
+      const dom = await new Deno.Command(chromium, {
+        args: [...flags, "--dump-dom", `file://${page}`],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const domText = decoder.decode(dom.stdout);
+      for (const heading of ["microgpt, in TypeScript", "6. Training", "8. Looking inside"]) {
+        assert.ok(domText.includes(heading), `page lacks ${heading}`);
+      }
+      const shot = join(dir, "shot.png");
+      const screenshot = await new Deno.Command(chromium, {
+        args: [...flags, `--screenshot=${shot}`, `file://${page}`],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.ok(screenshot.success);
+      const { inkFraction } = inkStats(await decodePng(await Deno.readFile(shot)));
+      assert.ok(inkFraction > 0.02, `blank screenshot (${inkFraction})`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
