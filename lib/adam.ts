@@ -82,9 +82,25 @@ export class Adam {
    * @param params The parameters, in the same order at every step.
    */
   step(params: readonly Param[]): void {
-    if (params.length !== this.m.length) {
+    const data = Float64Array.from(params, (p) => p.data);
+    const grad = Float64Array.from(params, (p) => p.grad);
+    this.stepArrays(data, grad);
+    params.forEach((p, i) => {
+      p.data = data[i]!;
+      p.grad = 0;
+    });
+  }
+
+  /**
+   * The same update on flat arrays of parameters and gradients (the fast engine's layout).
+   *
+   * @param data The parameters, updated in place.
+   * @param grad Their gradients, zeroed.
+   */
+  stepArrays(data: Float64Array, grad: Float64Array): void {
+    if (data.length !== this.m.length || grad.length !== this.m.length) {
       throw new RangeError(
-        `Cannot take Adam step: ${params.length} parameters, expected ${this.m.length}`,
+        `Cannot take Adam step: ${data.length} parameters, expected ${this.m.length}`,
       );
     }
     const { beta1, beta2, eps } = this.config;
@@ -93,14 +109,14 @@ export class Adam {
     const t = this.t + 1;
     const correction1 = 1 - beta1 ** t; // bias correction: m and v start at 0
     const correction2 = 1 - beta2 ** t;
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]!;
-      m[i] = beta1 * m[i]! + (1 - beta1) * p.grad;
-      v[i] = beta2 * v[i]! + (1 - beta2) * p.grad ** 2;
+    for (let i = 0; i < data.length; i++) {
+      const g = grad[i]!;
+      m[i] = beta1 * m[i]! + (1 - beta1) * g;
+      v[i] = beta2 * v[i]! + (1 - beta2) * g ** 2;
       const mHat = m[i]! / correction1;
       const vHat = v[i]! / correction2;
-      p.data -= lrT * mHat / (vHat ** 0.5 + eps);
-      p.grad = 0;
+      data[i] = data[i]! - lrT * mHat / (vHat ** 0.5 + eps);
+      grad[i] = 0;
     }
     this.t = t;
   }

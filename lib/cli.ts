@@ -4,7 +4,8 @@
 
 import { Adam, DEFAULT_ADAM } from "./adam.ts";
 import { loadDataset } from "./data.ts";
-import { createGpt, DEFAULT_CONFIG, validateConfig } from "./model.ts";
+import { FastGpt } from "./fast.ts";
+import { createGpt, DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
 import { Random } from "./random.ts";
 import { sample } from "./sample.ts";
 import { Tokenizer } from "./tokenizer.ts";
@@ -23,10 +24,14 @@ export interface TrainOptions {
   temperature: number;
   samples: number;
   json?: string;
+  engine: EngineName;
   help: boolean;
 }
 
-type Kind = "int" | "posint" | "number" | "posnumber" | "path" | "bool";
+/** The two implementations of the same model. */
+export type EngineName = "value" | "fast";
+
+type Kind = "int" | "posint" | "number" | "posnumber" | "path" | "bool" | "engine";
 interface FlagSpec {
   key: keyof TrainOptions;
   kind: Kind;
@@ -49,6 +54,11 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   "--samples": { key: "samples", kind: "int", help: "names to sample after training [20]" },
   "--json": { key: "json", kind: "path", help: "also write losses and samples to this JSON file" },
+  "--engine": {
+    key: "engine",
+    kind: "engine",
+    help: "value (scalar autograd, the lesson) or fast (flat arrays) [value]",
+  },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -63,15 +73,22 @@ export const DEFAULT_OPTIONS: TrainOptions = {
   lr: DEFAULT_ADAM.learningRate,
   temperature: 0.5,
   samples: 20,
+  engine: "value",
   help: false,
 };
 
 /** Usage text for `--help`. */
 export function usage(): string {
   const lines = Object.entries(FLAGS).map(([flag, spec]) => {
-    const arg = { int: " N", posint: " N", number: " X", posnumber: " X", path: " PATH", bool: "" }[
-      spec.kind
-    ];
+    const arg = {
+      int: " N",
+      posint: " N",
+      number: " X",
+      posnumber: " X",
+      path: " PATH",
+      bool: "",
+      engine: " NAME",
+    }[spec.kind];
     return `  ${(flag + arg).padEnd(20)} ${spec.help}`;
   });
   return [
@@ -129,6 +146,10 @@ function parseValue(name: string, kind: Kind, raw: string): string | number {
     if (raw === "") fail("a path");
     return raw;
   }
+  if (kind === "engine") {
+    if (raw !== "value" && raw !== "fast") fail('"value" or "fast"');
+    return raw;
+  }
   const trimmed = raw.trim();
   const n = trimmed === "" ? NaN : Number(trimmed);
   if (kind === "int" || kind === "posint") {
@@ -184,17 +205,14 @@ export async function run(
     nHead: options.nHead,
     initStd: DEFAULT_CONFIG.initStd,
   });
-  const model = createGpt(config, { rng });
-  io.out(`num params: ${model.params.length}\n`);
+  const engine = createEngine(options.engine, config, { rng });
+  io.out(`num params: ${engine.numParams}\n`);
 
-  const adam = new Adam(model.params.length, {
-    numSteps: options.steps,
-    learningRate: options.lr,
-  });
+  const adam = new Adam(engine.numParams, { numSteps: options.steps, learningRate: options.lr });
   const losses: number[] = [];
   for (let step = 0; step < options.steps; step++) {
     const doc = docs[step % docs.length]!;
-    const loss = trainStep(model, { tokens: docTokens(tokenizer, doc), adam });
+    const loss = engine.trainStep(docTokens(tokenizer, doc), adam);
     if (!Number.isFinite(loss)) {
       throw new RangeError(
         `Cannot train: the loss became ${loss} at step ${step + 1}; lower --lr (now ${options.lr})`,
@@ -208,16 +226,45 @@ export async function run(
   io.out("\n--- inference (new, hallucinated names) ---\n");
   const samples: string[] = [];
   for (let i = 0; i < options.samples; i++) {
-    const name = sample(model, tokenizer, { rng, temperature: options.temperature });
+    const name = engine.sample(tokenizer, { rng, temperature: options.temperature });
     samples.push(name);
     io.out(`sample ${String(i + 1).padStart(2)}: ${name}\n`);
   }
   return {
     num_docs: docs.length,
     vocab_size: tokenizer.vocabSize,
-    num_params: model.params.length,
+    num_params: engine.numParams,
     losses,
     samples,
+  };
+}
+
+/** What the CLI needs of an engine: a training step and sampling. */
+export interface Engine {
+  numParams: number;
+  trainStep(tokens: readonly number[], adam: Adam): number;
+  sample(tokenizer: Tokenizer, options: { rng: Random; temperature: number }): string;
+}
+
+/**
+ * Creates a model with either engine; both draw the same initial weights from `rng`.
+ *
+ * @param name `value` or `fast`.
+ * @param config The model shape.
+ * @param options `rng`, the random number generator.
+ * @returns The engine.
+ */
+export function createEngine(
+  name: EngineName,
+  config: GptConfig,
+  options: { rng: Random },
+): Engine {
+  if (name === "fast") return FastGpt.create(config, options);
+  const model = createGpt(config, options);
+  return {
+    numParams: model.params.length,
+    trainStep: (tokens, adam) => trainStep(model, { tokens, adam }),
+    sample: (tokenizer, opts) => sample(model, tokenizer, opts),
   };
 }
 

@@ -88,7 +88,9 @@ export function lineChart(
       line: { width: s.width ?? 2 },
       ...(s.opacity !== undefined ? { opacity: s.opacity } : {}),
     })),
-    layout: layout(options),
+    layout: layout(options, {
+      legend: { x: 0.99, xanchor: "right", y: 0.99, bgcolor: "rgba(255,255,255,0.8)" },
+    }),
   };
 }
 

@@ -1,22 +1,33 @@
-// `deno task bench`: times whole `deno task train` runs (median of 5) and prints the figures.
-// Not a test: speed targets are read off this output, never asserted.
+// `deno task bench`: speed and memory figures, printed as tables and written to
+// notebooks/bench.json (README and the notebook show them). Not a test: targets are read off
+// this output, never asserted.
+//
+// 1. Whole-process runs of `deno task train` (median of BENCH_RUNS, default 5): wall time,
+//    steps/s, ms/step, peak resident memory (GNU time), speed-up over the Value engine.
+// 2. Scaling of the fast engine: time per training step as n_embd and block_size grow, with
+//    the growth exponent fitted on a log-log scale.
+
+import { join } from "node:path";
+import { Adam } from "../lib/adam.ts";
+import { DEFAULT_DATA_PATH, parseDocs } from "../lib/data.ts";
+import { FastGpt } from "../lib/fast.ts";
+import { DEFAULT_CONFIG } from "../lib/model.ts";
+import { Random } from "../lib/random.ts";
+import { Tokenizer } from "../lib/tokenizer.ts";
+import { docTokens } from "../lib/train.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
-const ROOT = new URL("../", import.meta.url);
+const ROOT = join(import.meta.dirname!, "..");
+const OUT = join(ROOT, "notebooks", "bench.json");
+const decoder = new TextDecoder();
 
-interface Figure {
-  label: string;
-  args: string[];
-  wallMs: number[];
-  peakRssMiB: number[];
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const haveGnuTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
 
-// Peak resident memory of a finished child, from GNU time when it is installed.
-async function timed(args: string[]): Promise<{ ms: number; rssMiB: number }> {
-  const haveTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
-  const cmd = haveTime
-    ? ["/usr/bin/time", "-f", "%M", Deno.execPath(), "task", "-q", "train", ...args]
-    : [Deno.execPath(), "task", "-q", "train", ...args];
+// One whole `deno task train` process: wall time and peak RSS (MiB, NaN without GNU time).
+async function timedRun(args: string[]): Promise<{ ms: number; rssMiB: number }> {
+  const deno = [Deno.execPath(), "task", "-q", "train", ...args];
+  const cmd = haveGnuTime ? ["/usr/bin/time", "-f", "%M", ...deno] : deno;
   const start = performance.now();
   const out = await new Deno.Command(cmd[0]!, {
     args: cmd.slice(1),
@@ -25,36 +36,140 @@ async function timed(args: string[]): Promise<{ ms: number; rssMiB: number }> {
     stderr: "piped",
   }).output();
   const ms = performance.now() - start;
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
-  const rssKiB = haveTime ? Number(lines.at(-1)) : NaN;
+  const stderr = decoder.decode(out.stderr).trim();
+  if (!out.success) throw new Error(`deno task train ${args.join(" ")} failed:\n${stderr}`);
+  const rssKiB = haveGnuTime ? Number(stderr.split("\n").at(-1)) : NaN;
   return { ms, rssMiB: rssKiB / 1024 };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+interface RunFigure {
+  engine: string;
+  config: string;
+  steps: number;
+  wallS: number;
+  stepsPerS: number;
+  msPerStep: number;
+  peakRssMiB: number;
+  /** Against the Value engine on the same config, where it was run (null elsewhere). */
+  speedup: number | null;
+}
 
-const figures: Figure[] = [
+const runs: { engine: string; config: string; steps: number; args: string[] }[] = [
+  { engine: "value", config: "default (1 layer, n_embd 16)", steps: 1000, args: [] },
   {
-    label: "value engine, default config, 1000 steps + 20 samples",
-    args: [],
-    wallMs: [],
-    peakRssMiB: [],
+    engine: "fast",
+    config: "default (1 layer, n_embd 16)",
+    steps: 1000,
+    args: ["--engine", "fast"],
+  },
+  {
+    engine: "fast",
+    config: "4 layers, n_embd 64",
+    steps: 1000,
+    args: ["--engine", "fast", "--n-layer", "4", "--n-embd", "64"],
   },
 ];
-for (const f of figures) {
-  for (let i = 0; i < RUNS; i++) {
-    const { ms, rssMiB } = await timed(f.args);
-    f.wallMs.push(ms);
-    f.peakRssMiB.push(rssMiB);
-  }
+const runFigures: RunFigure[] = [];
+for (const r of runs) {
+  const samples = [];
+  for (let i = 0; i < RUNS; i++) samples.push(await timedRun(r.args));
+  const wallS = median(samples.map((s) => s.ms)) / 1000;
+  runFigures.push({
+    engine: r.engine,
+    config: r.config,
+    steps: r.steps,
+    wallS,
+    stepsPerS: r.steps / wallS,
+    msPerStep: (wallS * 1000) / r.steps,
+    peakRssMiB: median(samples.map((s) => s.rssMiB)),
+    speedup: null,
+  });
+}
+for (const f of runFigures) {
+  const value = runFigures.find((v) => v.engine === "value" && v.config === f.config);
+  f.speedup = value ? value.wallS / f.wallS : null;
 }
 
-console.log(`| run | wall (median of ${RUNS}) | steps/s | ms/step | peak RSS |`);
-console.log("| --- | --- | --- | --- | --- |");
-for (const f of figures) {
-  const wall = median(f.wallMs);
+// Long documents for the scaling runs: names strung together, so every block is full.
+const text = await Deno.readTextFile(DEFAULT_DATA_PATH).catch(() =>
+  Deno.readTextFile(join(ROOT, "tests", "fixtures", "unicode_names.txt"))
+);
+const stream = parseDocs(text).join("");
+const longDocs: string[] = [];
+for (let i = 0; i + 80 <= stream.length && longDocs.length < 2000; i += 80) {
+  longDocs.push(stream.slice(i, i + 80));
+}
+const tokenizer = Tokenizer.fromDocs(longDocs);
+
+// Median ms per training step of the fast engine (after a warm-up).
+function msPerStep(nEmbd: number, blockSize: number): number {
+  const config = {
+    ...DEFAULT_CONFIG,
+    vocabSize: tokenizer.vocabSize,
+    nEmbd,
+    blockSize,
+    nHead: 4,
+  };
+  const model = FastGpt.create(config, { rng: new Random(1) });
+  const steps = Math.max(20, Math.round(200_000 / (nEmbd * nEmbd * blockSize / 16)));
+  const adam = new Adam(model.numParams, { numSteps: steps * 4 });
+  const tokens = longDocs.map((d) => docTokens(tokenizer, d));
+  const times: number[] = [];
+  for (let rep = 0; rep < 4; rep++) {
+    const start = performance.now();
+    for (let s = 0; s < steps; s++) model.trainStep(tokens[s % tokens.length]!, adam);
+    times.push((performance.now() - start) / steps);
+  }
+  return median(times.slice(1));
+}
+
+// Least-squares slope of log(time) against log(size).
+function exponent(points: { size: number; ms: number }[]): number {
+  const xs = points.map((p) => Math.log(p.size));
+  const ys = points.map((p) => Math.log(p.ms));
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const cov = xs.reduce((s, x, i) => s + (x - mx) * (ys[i]! - my), 0);
+  const varX = xs.reduce((s, x) => s + (x - mx) ** 2, 0);
+  return cov / varX;
+}
+
+const byEmbd = [16, 32, 64, 128].map((size) => ({ size, ms: msPerStep(size, 16) }));
+const byBlock = [16, 32, 64].map((size) => ({ size, ms: msPerStep(16, size) }));
+const scaling = {
+  nEmbd: { blockSize: 16, points: byEmbd, exponent: exponent(byEmbd) },
+  blockSize: { nEmbd: 16, points: byBlock, exponent: exponent(byBlock) },
+};
+
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
+console.log(`Whole process, 1000 steps + 20 samples, median of ${RUNS} (${Deno.build.target})\n`);
+console.log(
+  "| engine | config | steps | wall | steps/s | ms/step | peak RSS | speed-up vs value |",
+);
+console.log("| --- | --- | --: | --: | --: | --: | --: | --: |");
+for (const f of runFigures) {
   console.log(
-    `| ${f.label} | ${(wall / 1000).toFixed(2)} s | ${(1000 / (wall / 1000)).toFixed(0)} | ` +
-      `${(wall / 1000).toFixed(2)} | ${median(f.peakRssMiB).toFixed(0)} MiB |`,
+    `| ${f.engine} | ${f.config} | ${f.steps} | ${fmt(f.wallS, 2)} s | ${fmt(f.stepsPerS, 0)} | ` +
+      `${fmt(f.msPerStep, 3)} | ${fmt(f.peakRssMiB, 0)} MiB | ${
+        f.speedup === null ? "" : `${fmt(f.speedup, 1)}x`
+      } |`,
   );
 }
+console.log("\nFast engine, time per training step (in process, full blocks, 4 heads)\n");
+console.log("| n_embd (block 16) | ms/step |\n| --: | --: |");
+for (const p of byEmbd) console.log(`| ${p.size} | ${fmt(p.ms, 3)} |`);
+console.log(`\ngrowth exponent in n_embd: ${fmt(scaling.nEmbd.exponent, 2)} (2 = quadratic)\n`);
+console.log("| block_size (n_embd 16) | ms/step |\n| --: | --: |");
+for (const p of byBlock) console.log(`| ${p.size} | ${fmt(p.ms, 3)} |`);
+console.log(`\ngrowth exponent in block_size: ${fmt(scaling.blockSize.exponent, 2)}`);
+
+await Deno.writeTextFile(
+  OUT,
+  JSON.stringify(
+    { target: Deno.build.target, runs: RUNS, wholeProcess: runFigures, scaling },
+    null,
+    2,
+  ) +
+    "\n",
+);
+console.log(`\nwrote ${OUT}`);

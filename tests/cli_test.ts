@@ -128,6 +128,8 @@ Deno.test("parseFlags() reads every flag, in both --flag value and --flag=value 
     "0",
     "--json",
     "out.json",
+    "--engine",
+    "fast",
   ]);
   assert.deepEqual(options, {
     data: "x.txt",
@@ -141,6 +143,7 @@ Deno.test("parseFlags() reads every flag, in both --flag value and --flag=value 
     temperature: 0.9,
     samples: 0,
     json: "out.json",
+    engine: "fast",
     help: false,
   });
 });
@@ -157,6 +160,7 @@ Deno.test("parseFlags() rejects bad flags and values, saying which and why", () 
     [["--lr", "abc"], "must be a finite number"],
     [["--samples", "-1"], "must be an integer >= 0"],
     [["--help=yes"], "--help takes no value"],
+    [["--engine", "gpu"], '--engine ("gpu") must be "value" or "fast"'],
   ];
   for (const [args, message] of cases) {
     assert.throws(
@@ -197,7 +201,7 @@ Deno.test("main() prints usage for --help, covering every flag", async () => {
   for (const flag of ["--data", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head"]) {
     assert.ok(text.includes(flag), flag);
   }
-  for (const flag of ["--block-size", "--lr", "--temperature", "--samples", "--json"]) {
+  for (const flag of ["--block-size", "--lr", "--temperature", "--samples", "--json", "--engine"]) {
     assert.ok(text.includes(flag), flag);
   }
 });
@@ -209,4 +213,41 @@ Deno.test("formatFixed() rounds like Python's format, ties to even", () => {
   assert.equal(formatFixed(-0.03125, 4), "-0.0312");
   assert.equal(formatFixed(2.5, 0), "2");
   assert.equal(formatFixed(1.00005, 4), (1.00005).toFixed(4)); // not an exact tie in binary
+});
+
+Deno.test({
+  name: "run() with --engine fast matches every golden run too",
+  ignore: !haveNames(),
+  fn: async () => {
+    const cases: [string, Partial<TrainOptions>][] = [
+      ["microgpt_py_seed42.json", { data: NAMES_PATH }],
+      ["microgpt_py_seed1_2layers.json", {
+        data: NAMES_PATH,
+        seed: 1,
+        steps: 100,
+        nLayer: 2,
+        temperature: 0.9,
+        samples: 5,
+      }],
+      ["microgpt_py_seed11_unicode.json", {
+        data: new URL("./fixtures/unicode_names.txt", import.meta.url).pathname,
+        seed: 11,
+        steps: 60,
+        blockSize: 12,
+        temperature: 0.6,
+        samples: 5,
+      }],
+    ];
+    const want = await Deno.readTextFile(
+      new URL("./fixtures/microgpt_py_seed42_stdout.txt", import.meta.url),
+    );
+    for (const [file, options] of cases) {
+      const golden = fixture<Golden>(file);
+      const { out, result } = await runQuiet({ ...options, engine: "fast" });
+      assert.equal(result.num_params, golden.num_params);
+      assertLossesClose(result.losses, golden.losses);
+      assert.deepEqual(result.samples, golden.samples);
+      if (file === "microgpt_py_seed42.json") assert.equal(out, want);
+    }
+  },
 });
