@@ -71,6 +71,22 @@ export class Adam {
     this.v = new Float64Array(numParams);
   }
 
+  /**
+   * Restores the moments and step count saved from another optimiser (a checkpoint's).
+   *
+   * @param state `m`, `v` (one entry per parameter) and `t`.
+   */
+  restore(state: { m: ArrayLike<number>; v: ArrayLike<number>; t: number }): void {
+    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
+      throw new RangeError(
+        `Cannot restore Adam: moments for ${state.m.length} parameters, expected ${this.m.length}`,
+      );
+    }
+    this.m.set(state.m);
+    this.v.set(state.v);
+    this.t = state.t;
+  }
+
   /** The learning rate of the next step: linear decay from `learningRate` to 0. */
   get lr(): number {
     return this.config.learningRate * (1 - this.t / this.numSteps);

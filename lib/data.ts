@@ -44,29 +44,33 @@ export function parseDocs(text: string): string[] {
   return docs;
 }
 
-// Byte offset of the first invalid UTF-8 sequence, or -1.
+// Byte offset of the first invalid UTF-8 sequence (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or -1.
 function invalidUtf8Offset(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  try {
-    decoder.decode(bytes);
-    return -1;
-  } catch {
-    // Bisect on prefixes that end at a character boundary.
-    let good = 0;
-    let bad = bytes.length;
-    while (bad - good > 4) {
-      let mid = (good + bad) >>> 1;
-      while (mid > good && (bytes[mid]! & 0xc0) === 0x80) mid--;
-      if (mid === good) break;
-      try {
-        decoder.decode(bytes.subarray(0, mid));
-        good = mid;
-      } catch {
-        bad = mid;
-      }
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
     }
-    return good;
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    if (i + need >= bytes.length) return i; // truncated at the end of the file
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k]!;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
   }
+  return -1;
 }
 
 /**

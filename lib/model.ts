@@ -117,7 +117,8 @@ export function paramShapes(config: GptConfig): [string, number, number][] {
  * in state-dict order, so a seed gives the reference's initial parameters.
  *
  * @param config The model shape.
- * @param options `rng`, the random number generator to draw the weights from.
+ * @param options `rng`, the random number generator to draw the weights from; or `params`,
+ *   the weights themselves (from a checkpoint), in state-dict order.
  * @returns The model.
  *
  * @example The reference model has 4,192 parameters
@@ -131,14 +132,32 @@ export function paramShapes(config: GptConfig): [string, number, number][] {
  * assert.equal(model.stateDict.wte!.length, 27);
  * ```
  */
-export function createGpt(config: GptConfig, options: { rng: Random }): Gpt {
+export function createGpt(
+  config: GptConfig,
+  options: { rng: Random } | { params: ArrayLike<number> },
+): Gpt {
   validateConfig(config);
-  const { rng } = options;
+  const shapes = paramShapes(config);
+  let next: () => number;
+  if ("params" in options) {
+    const { params } = options;
+    const count = shapes.reduce((n, [, rows, cols]) => n + rows * cols, 0);
+    if (params.length !== count) {
+      throw new RangeError(
+        `Cannot build model: ${params.length} parameters given, the config needs ${count}`,
+      );
+    }
+    let i = 0;
+    next = () => params[i++]!;
+  } else {
+    const { rng } = options;
+    next = () => rng.gauss(0, config.initStd);
+  }
   const stateDict: StateDict = {};
-  for (const [name, nout, nin] of paramShapes(config)) {
+  for (const [name, nout, nin] of shapes) {
     stateDict[name] = Array.from(
       { length: nout },
-      () => Array.from({ length: nin }, () => new Value(rng.gauss(0, config.initStd))),
+      () => Array.from({ length: nin }, () => new Value(next())),
     );
   }
   const params = Object.values(stateDict).flatMap((matrix) => matrix.flat());

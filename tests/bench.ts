@@ -6,15 +6,20 @@
 //    steps/s, ms/step, peak resident memory (GNU time), speed-up over the Value engine.
 // 2. Scaling of the fast engine: time per training step as n_embd and block_size grow, with
 //    the growth exponent fitted on a log-log scale.
+// 3. Memory over a long run: resident memory of 20,000 Value-engine steps (in this process,
+//    with train's V8 flags), and its growth after the first 1,000.
 
 import { join } from "node:path";
 import { Adam } from "../lib/adam.ts";
+import { createGpt } from "../lib/model.ts";
+import { trainStep } from "../lib/train.ts";
 import { DEFAULT_DATA_PATH, parseDocs } from "../lib/data.ts";
 import { FastGpt } from "../lib/fast.ts";
 import { DEFAULT_CONFIG } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";
 import { docTokens } from "../lib/train.ts";
+import { permissionFlags } from "../lib/permissions.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ROOT = join(import.meta.dirname!, "..");
@@ -24,9 +29,19 @@ const decoder = new TextDecoder();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const haveGnuTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
 
-// One whole `deno task train` process: wall time and peak RSS (MiB, NaN without GNU time).
-async function timedRun(args: string[]): Promise<{ ms: number; rssMiB: number }> {
-  const deno = [Deno.execPath(), "task", "-q", "train", ...args];
+// One whole training process: wall time and peak RSS (MiB, NaN without GNU time). By default
+// the CLI itself, run as `deno task train` runs it (same V8 flags, its least permissions);
+// with `viaTask`, `deno task train` end to end (adding the task runner and the permission
+// launcher, two more Deno startups).
+async function timedRun(args: string[], viaTask = false): Promise<{ ms: number; rssMiB: number }> {
+  const deno = viaTask ? [Deno.execPath(), "task", "-q", "train", ...args] : [
+    Deno.execPath(),
+    "run",
+    "--v8-flags=--max-semi-space-size=24",
+    ...permissionFlags(args),
+    join(ROOT, "lib", "cli.ts"),
+    ...args,
+  ];
   const cmd = haveGnuTime ? ["/usr/bin/time", "-f", "%M", ...deno] : deno;
   const start = performance.now();
   const out = await new Deno.Command(cmd[0]!, {
@@ -54,25 +69,33 @@ interface RunFigure {
   speedup: number | null;
 }
 
-const runs: { engine: string; config: string; steps: number; args: string[] }[] = [
-  { engine: "value", config: "default (1 layer, n_embd 16)", steps: 1000, args: [] },
-  {
-    engine: "fast",
-    config: "default (1 layer, n_embd 16)",
-    steps: 1000,
-    args: ["--engine", "fast"],
-  },
-  {
-    engine: "fast",
-    config: "4 layers, n_embd 64",
-    steps: 1000,
-    args: ["--engine", "fast", "--n-layer", "4", "--n-embd", "64"],
-  },
-];
+const runs: { engine: string; config: string; steps: number; args: string[]; viaTask?: boolean }[] =
+  [
+    { engine: "value", config: "default (1 layer, n_embd 16)", steps: 1000, args: [] },
+    {
+      engine: "fast",
+      config: "default (1 layer, n_embd 16)",
+      steps: 1000,
+      args: ["--engine", "fast"],
+    },
+    {
+      engine: "fast",
+      config: "default, via deno task train",
+      steps: 1000,
+      args: ["--engine", "fast"],
+      viaTask: true,
+    },
+    {
+      engine: "fast",
+      config: "4 layers, n_embd 64",
+      steps: 1000,
+      args: ["--engine", "fast", "--n-layer", "4", "--n-embd", "64"],
+    },
+  ];
 const runFigures: RunFigure[] = [];
 for (const r of runs) {
   const samples = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await timedRun(r.args));
+  for (let i = 0; i < RUNS; i++) samples.push(await timedRun(r.args, r.viaTask));
   const wallS = median(samples.map((s) => s.ms)) / 1000;
   runFigures.push({
     engine: r.engine,
@@ -141,8 +164,35 @@ const scaling = {
   blockSize: { nEmbd: 16, points: byBlock, exponent: exponent(byBlock) },
 };
 
+// Resident memory over a long Value-engine run on names.txt, sampled every 1,000 steps.
+const LONG_STEPS = Number(Deno.env.get("BENCH_LONG_STEPS") ?? 20_000);
+const names = parseDocs(text);
+new Random(42).shuffle(names);
+const namesTokenizer = Tokenizer.fromDocs(names);
+const longModel = createGpt({ ...DEFAULT_CONFIG, vocabSize: namesTokenizer.vocabSize }, {
+  rng: new Random(42),
+});
+const longAdam = new Adam(longModel.params.length, { numSteps: LONG_STEPS });
+const rssMiB: { step: number; rssMiB: number }[] = [];
+for (let step = 0; step < LONG_STEPS; step++) {
+  const tokens = docTokens(namesTokenizer, names[step % names.length]!);
+  trainStep(longModel, { tokens, adam: longAdam });
+  if ((step + 1) % 1000 === 0) {
+    rssMiB.push({ step: step + 1, rssMiB: Deno.memoryUsage().rss / 2 ** 20 });
+  }
+}
+const atFirst = rssMiB[0]!.rssMiB;
+const memory = {
+  steps: LONG_STEPS,
+  samples: rssMiB,
+  growthAfterFirst1000: Math.max(...rssMiB.map((r) => r.rssMiB)) / atFirst - 1,
+};
+
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
-console.log(`Whole process, 1000 steps + 20 samples, median of ${RUNS} (${Deno.build.target})\n`);
+console.log(
+  `Whole process (the CLI as deno task train runs it), 1000 steps + 20 samples, median of ${RUNS} ` +
+    `(${Deno.build.target})\n`,
+);
 console.log(
   "| engine | config | steps | wall | steps/s | ms/step | peak RSS | speed-up vs value |",
 );
@@ -162,6 +212,12 @@ console.log(`\ngrowth exponent in n_embd: ${fmt(scaling.nEmbd.exponent, 2)} (2 =
 console.log("| block_size (n_embd 16) | ms/step |\n| --: | --: |");
 for (const p of byBlock) console.log(`| ${p.size} | ${fmt(p.ms, 3)} |`);
 console.log(`\ngrowth exponent in block_size: ${fmt(scaling.blockSize.exponent, 2)}`);
+
+console.log(
+  `\nValue engine, ${LONG_STEPS} steps: resident memory ${fmt(atFirst, 0)} MiB at step 1000, ` +
+    `peak ${fmt(Math.max(...rssMiB.map((r) => r.rssMiB)), 0)} MiB, ` +
+    `growth after step 1000: ${fmt(memory.growthAfterFirst1000 * 100, 1)}%`,
+);
 
 await Deno.writeTextFile(
   OUT,

@@ -1,0 +1,159 @@
+// Checkpoints: everything needed to stop training and carry on later with exactly the same
+// numbers (the model's shape and parameters, Adam's moments and step, the random number
+// generator's state, the tokenizer's characters and the schedule), as versioned JSON written
+// atomically: a save that is interrupted never destroys the previous checkpoint.
+
+import { dirname } from "node:path";
+import { type GptConfig, paramShapes, validateConfig } from "./model.ts";
+import type { RandomState } from "./random.ts";
+
+/** The `format` field of every checkpoint. */
+export const CHECKPOINT_FORMAT = "microgpt-ts-checkpoint";
+/** The version this code writes and reads. */
+export const CHECKPOINT_VERSION = 1;
+
+/** A training run frozen between two steps. */
+export interface Checkpoint {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  /** The model's shape. */
+  config: GptConfig;
+  /** The tokenizer's characters, in id order. */
+  uchars: string[];
+  /** The training schedule and the data it runs over. */
+  train: {
+    /** Length of the schedule (the learning rate decays to 0 over it). */
+    steps: number;
+    learningRate: number;
+    seed: number;
+    /**
+     * The dataset (`path` null for the default), with a hash of its shuffled documents, to check
+     * that a resumed run reads the same ones.
+     */
+    data: { path: string | null; numDocs: number; sha256: string };
+  };
+  /** Number of steps completed. */
+  step: number;
+  /** Every parameter, in state-dict order. */
+  params: number[];
+  /** Adam's state. */
+  adam: { m: number[]; v: number[]; t: number };
+  /** The generator's state after the steps so far (initialisation and shuffle consumed). */
+  rng: RandomState;
+}
+
+/**
+ * Writes a checkpoint atomically: to `PATH.tmp` beside it, then renamed over `PATH`, so an
+ * interrupted save leaves the previous checkpoint whole. A missing folder is created.
+ *
+ * @param path Where to write.
+ * @param checkpoint The checkpoint.
+ */
+export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const text = JSON.stringify(checkpoint) + "\n";
+  try {
+    await Deno.writeTextFile(tmp, text);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await Deno.writeTextFile(tmp, text);
+  }
+  await Deno.rename(tmp, path);
+}
+
+function fail(path: string, why: string): never {
+  throw new TypeError(`Cannot load checkpoint ${path}: ${why}`);
+}
+
+function finiteArray(value: unknown, length: number, what: string, path: string): number[] {
+  if (!Array.isArray(value)) fail(path, `${what} is missing or not a list`);
+  if (value.length !== length) {
+    fail(path, `${what} has ${value.length} numbers, the model needs ${length} (wrong shape)`);
+  }
+  const bad = value.findIndex((x) => typeof x !== "number" || !Number.isFinite(x));
+  if (bad !== -1) fail(path, `${what}[${bad}] is not a finite number (corrupted)`);
+  return value as number[];
+}
+
+/**
+ * Reads and checks a checkpoint: format, version, shapes and types, so a bad file fails with
+ * the reason instead of training on garbage.
+ *
+ * @param path The file.
+ * @returns The checkpoint.
+ */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) fail(path, "no such file");
+    if (err instanceof Deno.errors.IsADirectory) fail(path, "it is a directory");
+    throw err;
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    fail(path, "it is not valid JSON (truncated or corrupted)");
+  }
+  if (raw === null || typeof raw !== "object") fail(path, "it is not a checkpoint object");
+  if (raw.format !== CHECKPOINT_FORMAT) {
+    fail(path, `format is ${JSON.stringify(raw.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  }
+  if (raw.version !== CHECKPOINT_VERSION) {
+    fail(
+      path,
+      `version ${JSON.stringify(raw.version)} is not supported (this microgpt-ts reads ` +
+        `version ${CHECKPOINT_VERSION})`,
+    );
+  }
+  const config = raw.config as GptConfig;
+  try {
+    validateConfig(config ?? ({} as GptConfig));
+  } catch (err) {
+    fail(path, `bad config (${(err as Error).message})`);
+  }
+  const uchars = raw.uchars;
+  if (
+    !Array.isArray(uchars) || uchars.length + 1 !== config.vocabSize ||
+    !uchars.every((c) => typeof c === "string")
+  ) {
+    fail(path, `uchars must list vocabSize - 1 (${config.vocabSize - 1}) characters`);
+  }
+  const train = raw.train as Checkpoint["train"];
+  if (
+    !train || !Number.isSafeInteger(train.steps) || train.steps < 1 ||
+    !Number.isFinite(train.learningRate) || !Number.isSafeInteger(train.seed) ||
+    typeof train.data?.sha256 !== "string" ||
+    (train.data.path !== null && typeof train.data.path !== "string")
+  ) {
+    fail(path, "train (steps, learningRate, seed, data) is missing or malformed");
+  }
+  const step = raw.step as number;
+  if (!Number.isSafeInteger(step) || step < 0 || step > train.steps) {
+    fail(path, `step (${step}) must be 0 to ${train.steps}`);
+  }
+  const numParams = paramShapes(config).reduce((n, [, rows, cols]) => n + rows * cols, 0);
+  const params = finiteArray(raw.params, numParams, "params", path);
+  const adam = raw.adam as Checkpoint["adam"];
+  if (!adam || adam.t !== step) fail(path, `adam.t must equal step (${step})`);
+  const m = finiteArray(adam.m, numParams, "adam.m", path);
+  const v = finiteArray(adam.v, numParams, "adam.v", path);
+  const rng = raw.rng as RandomState;
+  if (!rng || !Array.isArray(rng.mt) || rng.mt.length !== 624) {
+    fail(path, "rng state is missing or malformed");
+  }
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config,
+    uchars: uchars as string[],
+    train,
+    step,
+    params,
+    adam: { m, v, t: adam.t },
+    rng,
+  };
+}

@@ -1,0 +1,84 @@
+// Least privilege for `deno task train` and `deno task sample`: this launcher reads the command
+// line, works out exactly which files the run needs (the dataset and the checkpoint to read;
+// the checkpoint, the --json file and, for the default dataset, data/ to write; the dataset's
+// host, and only it, to download from) and runs lib/cli.ts with those permissions and no more.
+
+import { dirname, join, resolve } from "node:path";
+import { parseFlags, parseSampleFlags } from "./cli.ts";
+import { DEFAULT_DATA_PATH } from "./data.ts";
+
+/** The host names.txt is downloaded from. */
+export const DATASET_HOST = "raw.githubusercontent.com";
+const CLI = join(import.meta.dirname!, "cli.ts");
+
+/**
+ * The permission flags of a `train` or `sample` command line (unparseable flags get none: the
+ * CLI then only prints its error).
+ *
+ * @param args The CLI's arguments (`sample` first for sampling).
+ * @param options `dataPathOf`, which reads the dataset path a checkpoint was trained on.
+ * @returns Flags for `deno run`.
+ */
+export function permissionFlags(
+  args: readonly string[],
+  options: { dataPathOf?: (checkpoint: string) => string | null } = {},
+): string[] {
+  const read: string[] = [];
+  const write: string[] = [];
+  let net = false;
+  try {
+    if (args[0] === "sample") {
+      const { checkpoint } = parseSampleFlags(args.slice(1));
+      if (checkpoint) read.push(checkpoint);
+    } else {
+      const flags = parseFlags(args);
+      let data = flags.data;
+      if (flags.load !== undefined) {
+        read.push(flags.load);
+        data ??= options.dataPathOf?.(flags.load) ?? undefined;
+      }
+      if (data !== undefined) read.push(data);
+      else {
+        // the default dataset: read it, or download it into data/
+        read.push(dirname(DEFAULT_DATA_PATH));
+        write.push(dirname(DEFAULT_DATA_PATH));
+        net = true;
+      }
+      if (flags.save !== undefined) {
+        // saved atomically through PATH.tmp (checkpoint.ts); renaming needs both to read too
+        read.push(flags.save, `${flags.save}.tmp`);
+        write.push(flags.save, `${flags.save}.tmp`);
+      }
+      if (flags.json !== undefined) write.push(flags.json);
+    }
+  } catch {
+    // bad flags: the CLI reports them, with no permissions at all
+  }
+  const list = (paths: string[]) => paths.map((p) => resolve(p)).join(",");
+  return [
+    ...(read.length ? [`--allow-read=${list(read)}`] : []),
+    ...(write.length ? [`--allow-write=${list(write)}`] : []),
+    ...(net ? [`--allow-net=${DATASET_HOST}`] : []),
+  ];
+}
+
+// The dataset path stored in a checkpoint, if it can be read.
+function checkpointDataPath(path: string): string | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path))?.train?.data?.path ?? null;
+  } catch {
+    return null; // the CLI reports a missing or broken checkpoint
+  }
+}
+
+if (import.meta.main) {
+  const flags = permissionFlags(Deno.args, { dataPathOf: checkpointDataPath });
+  const child = new Deno.Command("deno", {
+    args: ["run", "--v8-flags=--max-semi-space-size=24", ...flags, CLI, ...Deno.args],
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const status = await child.status;
+  Deno.exit(status.signal ? 130 : status.code);
+}

@@ -1,0 +1,192 @@
+// Bad input from a user: every case ends in a one-line "error: Cannot ..." naming the problem
+// and exit code 2, never a stack trace; the inputs that are fine (CRLF, a byte order mark,
+// long lines, a one-character vocabulary) just work.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseDocs } from "@lib/data.ts";
+import { Random } from "@lib/random.ts";
+import { Tokenizer } from "@lib/tokenizer.ts";
+
+const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+const dir = await Deno.makeTempDir();
+
+async function train(args: string[]) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", CLI, "--engine", "fast", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+}
+
+async function file(name: string, content: string | Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  if (typeof content === "string") await Deno.writeTextFile(path, content);
+  else await Deno.writeFile(path, content);
+  return path;
+}
+
+function assertUserError(r: { code: number; err: string }, message: RegExp) {
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /error: Cannot /);
+  assert.match(r.err, message);
+  assert.doesNotMatch(r.err, /\n\s+at /, "stack trace");
+}
+
+Deno.test("bad data files: directory, empty, blank, invalid UTF-8, binary", async () => {
+  const cases: [string, RegExp][] = [
+    [dir, /is a directory/],
+    [await file("empty.txt", ""), /no documents \(it is empty or only blank lines\)/],
+    [await file("blank.txt", "\n  \r\n\t\n"), /no documents/],
+    [
+      await file("latin1.txt", new Uint8Array([0x61, 0x0a, 0xe9, 0x0a])),
+      /invalid UTF-8 near byte 2/,
+    ],
+    [await file("binary.bin", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1])), /looks binary/],
+  ];
+  for (const [path, message] of cases) assertUserError(await train(["--data", path]), message);
+});
+
+Deno.test("fine data: CRLF with a byte order mark, lines longer than the context, one character", async () => {
+  const crlf = await train([
+    "--data",
+    await file("crlf.txt", "\uFEFFana\r\nbo\r\n"),
+    "--steps",
+    "3",
+  ]);
+  assert.equal(crlf.code, 0, crlf.err);
+  assert.match(crlf.out, /^num docs: 2\nvocab size: 5\n/); // a, b, n, o and BOS: no BOM, no \r
+  const long = await train([
+    "--data",
+    await file("long.txt", "abcdefghijklmnopqrstuvwxyz".repeat(3) + "\nab\n"),
+    "--block-size",
+    "4",
+    "--steps",
+    "4",
+  ]);
+  assert.equal(long.code, 0, long.err); // cut to the context, as the reference does
+  const one = await train([
+    "--data",
+    await file("one.txt", "aaa\na\n"),
+    "--steps",
+    "5",
+    "--samples",
+    "3",
+  ]);
+  assert.equal(one.code, 0, one.err);
+  assert.match(one.out, /vocab size: 2\n/);
+  assert.match(one.out, /sample {2}3: a*\n$/);
+});
+
+Deno.test("bad numbers: a diverging loss stops training and names the step", async () => {
+  const r = await train([
+    "--data",
+    await file("names.txt", "emma\nolivia\nava\n"),
+    "--lr",
+    "1e6",
+    "--steps",
+    "50",
+  ]);
+  assertUserError(r, /Cannot train: the loss became (NaN|Infinity) at step \d+; lower --lr/);
+  assert.doesNotMatch(r.out, /sample/);
+});
+
+Deno.test("bad flags all exit 2 with the reason", async () => {
+  const data = await file("ok.txt", "ana\nbo\n");
+  const cases: [string[], RegExp][] = [
+    [["--steps", "2.5"], /--steps \("2.5"\) must be an integer/],
+    [["--steps", "0"], /must be a positive integer/],
+    [["--n-layer", "-1"], /must be a positive integer/],
+    [["--n-embd", "10"], /divisible by --n-head/],
+    [["--temperature", "0"], /must be a number above 0/],
+    [["--temperature", "-1"], /must be a number above 0/],
+    [["--samples", "0"], /must be a positive integer/],
+    [["--frobnicate"], /unknown flag "--frobnicate"/],
+  ];
+  for (const [args, message] of cases) {
+    assertUserError(await train(["--data", data, ...args]), message);
+  }
+});
+
+// Random text with the characters that break naive code: astral-plane emoji, combining marks,
+// CJK, every kind of whitespace Python strips (and some it keeps), line separators.
+const ALPHABET = [
+  ..."abcxyzé李ñ",
+  "\u0301",
+  "😀",
+  "🦕",
+  "𝔘",
+  " ",
+  "\t",
+  "\u00a0",
+  "\u3000",
+  "\u200b",
+  "\x1c",
+  "\x85",
+  "\ufeff",
+];
+const PY_SPACE = new Set([
+  ..."\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000",
+]);
+const pyStrip = (s: string) => {
+  const cps = [...s];
+  let a = 0;
+  let b = cps.length;
+  while (a < b && PY_SPACE.has(cps[a]!)) a++;
+  while (b > a && PY_SPACE.has(cps[b - 1]!)) b--;
+  return cps.slice(a, b).join("");
+};
+
+Deno.test("property: parseDocs() splits and strips random text as Python does", () => {
+  const rng = new Random(2024);
+  for (let trial = 0; trial < 300; trial++) {
+    const lines = Array.from(
+      { length: 1 + rng.getrandbits(4) },
+      () =>
+        Array.from(
+          { length: rng.getrandbits(4) },
+          () => ALPHABET[Math.floor(rng.random() * ALPHABET.length)]!,
+        ).join(""),
+    );
+    const newlines = ["\n", "\r\n", "\r"];
+    const text = lines.map((l) => l + newlines[rng.getrandbits(2) % 3]).join("");
+    const want = lines.map(pyStrip).filter((l) => l.length > 0);
+    // A leading BOM on the file is dropped; a BOM anywhere else is data, as in Python.
+    if (want.length > 0 && lines[0]!.startsWith("\ufeff") && pyStrip(lines[0]!) === want[0]) {
+      want[0] = pyStrip(want[0]!.slice(1));
+      if (want[0] === "") want.shift();
+    }
+    assert.deepEqual(parseDocs(text), want, JSON.stringify(text));
+  }
+});
+
+Deno.test("property: Tokenizer round-trips random text, one id per code point", () => {
+  const rng = new Random(7);
+  for (let trial = 0; trial < 300; trial++) {
+    const docs = Array.from(
+      { length: 1 + rng.getrandbits(3) },
+      () =>
+        Array.from(
+          { length: 1 + rng.getrandbits(4) },
+          () => ALPHABET[Math.floor(rng.random() * ALPHABET.length)]!,
+        ).join(""),
+    );
+    const tokenizer = Tokenizer.fromDocs(docs);
+    const cps = tokenizer.uchars.map((c) => c.codePointAt(0)!);
+    assert.deepEqual(cps, [...cps].sort((a, b) => a - b));
+    for (const doc of docs) {
+      const ids = tokenizer.encode(doc);
+      assert.equal(ids.length, [...doc].length);
+      assert.ok(ids.every((id) => id >= 0 && id < tokenizer.BOS));
+      assert.equal(tokenizer.decode(ids), doc);
+    }
+  }
+});
+
+Deno.test({
+  name: "(cleanup)",
+  fn: () => Deno.remove(dir, { recursive: true }),
+  sanitizeResources: false,
+});
