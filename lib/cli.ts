@@ -358,7 +358,8 @@ export async function run(
   const rng = new Random(seed);
   const { docs } = await loadDataset(dataPath, { warn: (m) => io.err(`${m}\n`) });
   rng.shuffle(docs);
-  const dataHash = await docsHash(docs);
+  const needHash = checkpoint !== undefined || options.save !== undefined;
+  const dataHash = needHash ? await docsHash(docs) : "";
   if (checkpoint && checkpoint.train.data.sha256 !== dataHash) {
     throw new RangeError(
       `Cannot resume from ${options.load}: the dataset (${dataPath ?? "data/names.txt"}, ` +
@@ -502,6 +503,15 @@ export async function runSample(
  * @param x The number.
  * @param digits Digits after the point.
  * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import { formatFixed } from "@lib/cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatFixed(3.3659669475848504, 4), "3.3660");
+ * assert.equal(formatFixed(0.03125, 4), "0.0312"); // Python: ties to even; toFixed: "0.0313"
+ * ```
  */
 export function formatFixed(x: number, digits: number): string {
   const s = x.toFixed(digits);

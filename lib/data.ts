@@ -38,7 +38,10 @@ export function parseDocs(text: string): string[] {
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const docs: string[] = [];
   for (const line of text.split(/\r\n|\r|\n/)) {
-    const doc = line.replace(STRIP, "");
+    // Most lines need no stripping: test the ends before running the regular expression.
+    const clean = line.length > 0 && !PY_SPACE.includes(line[0]!) &&
+      !PY_SPACE.includes(line[line.length - 1]!);
+    const doc = clean ? line : line.replace(STRIP, "");
     if (doc) docs.push(doc);
   }
   return docs;
@@ -89,13 +92,19 @@ export function decodeDocs(bytes: Uint8Array, path: string): string[] {
         "give a UTF-8 text file with one document per line",
     );
   }
-  const bad = invalidUtf8Offset(bytes);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes); // drops a leading BOM
+  } catch {
+    text = "";
+  }
+  const bad = text === "" && bytes.length > 0 ? invalidUtf8Offset(bytes) : -1;
   if (bad !== -1) {
     throw new TypeError(
       `Cannot read dataset ${path}: invalid UTF-8 near byte ${bad}; save the file as UTF-8`,
     );
   }
-  const docs = parseDocs(new TextDecoder().decode(bytes));
+  const docs = parseDocs(text);
   if (docs.length === 0) {
     throw new RangeError(
       `Cannot read dataset ${path}: it has no documents (it is empty or only blank lines)`,

@@ -170,6 +170,17 @@ export function createGpt(
  * @param x The input vector, [nin].
  * @param w The weights, [nout][nin].
  * @returns The output vector, [nout].
+ *
+ * @example
+ * ```ts
+ * import { linear } from "@lib/model.ts";
+ * import { Value } from "@lib/value.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const v = (xs: number[]) => xs.map((x) => new Value(x));
+ * const y = linear(v([1, 2]), [v([3, 4]), v([-1, 0.5])]);
+ * assert.deepEqual(y.map((yi) => yi.data), [11, 0]);
+ * ```
  */
 export function linear(x: readonly Value[], w: Matrix): Value[] {
   return w.map((row) => {
@@ -186,6 +197,20 @@ export function linear(x: readonly Value[], w: Matrix): Value[] {
  *
  * @param logits The scores.
  * @returns Probabilities that add up to 1.
+ *
+ * @example
+ * ```ts
+ * import { softmax } from "@lib/model.ts";
+ * import { Value } from "@lib/value.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const probs = softmax([1, 2, 3].map((x) => new Value(x)));
+ * assert.deepEqual(probs.map((p) => p.data), [
+ *   0.09003057317038045,
+ *   0.2447284710547976,
+ *   0.6652409557748218,
+ * ]);
+ * ```
  */
 export function softmax(logits: readonly Value[]): Value[] {
   let maxVal = -Infinity;
@@ -200,6 +225,16 @@ export function softmax(logits: readonly Value[]): Value[] {
  *
  * @param x The vector.
  * @returns The normalised vector.
+ *
+ * @example [3, 4] has root-mean-square sqrt(12.5)
+ * ```ts
+ * import { rmsnorm } from "@lib/model.ts";
+ * import { Value } from "@lib/value.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const y = rmsnorm([new Value(3), new Value(4)]);
+ * assert.deepEqual(y.map((v) => v.data), [0.8485277980128058, 1.1313703973504077]);
+ * ```
  */
 export function rmsnorm(x: readonly Value[]): Value[] {
   const ms = sum(x.map((xi) => xi.mul(xi))).div(x.length);

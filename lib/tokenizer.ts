@@ -61,8 +61,7 @@ export class Tokenizer {
    * @returns A tokenizer that can encode every document.
    */
   static fromDocs(docs: Iterable<string>): Tokenizer {
-    const chars = new Set<string>();
-    for (const doc of docs) for (const ch of doc) chars.add(ch);
+    const chars = new Set([...docs].join("")); // iterating a string yields code points
     return new Tokenizer([...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 

@@ -13,6 +13,15 @@ import { sum, type Value } from "./value.ts";
  * @param tokenizer The tokenizer.
  * @param doc The document.
  * @returns Its token ids.
+ *
+ * @example
+ * ```ts
+ * import { Tokenizer } from "@lib/tokenizer.ts";
+ * import { docTokens } from "@lib/train.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(docTokens(Tokenizer.fromDocs(["ab", "ba"]), "ab"), [2, 0, 1, 2]);
+ * ```
  */
 export function docTokens(tokenizer: Tokenizer, doc: string): number[] {
   return [tokenizer.BOS, ...tokenizer.encode(doc), tokenizer.BOS];
@@ -26,6 +35,20 @@ export function docTokens(tokenizer: Tokenizer, doc: string): number[] {
  * @param model The GPT.
  * @param tokens The sequence (BOS, characters, BOS).
  * @returns The mean loss, as the root of a graph ready for `backward()`.
+ *
+ * @example An untrained model is unsure: about ln(3) for a 3-token vocabulary
+ * ```ts
+ * import { createGpt, DEFAULT_CONFIG } from "@lib/model.ts";
+ * import { Random } from "@lib/random.ts";
+ * import { sequenceLoss } from "@lib/train.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const model = createGpt({ ...DEFAULT_CONFIG, vocabSize: 3 }, { rng: new Random(0) });
+ * const loss = sequenceLoss(model, [2, 0, 1, 2]);
+ * assert.equal(loss.data, 1.2529561026404146);
+ * loss.backward();
+ * assert.ok(model.params.some((p) => p.grad !== 0));
+ * ```
  */
 export function sequenceLoss(model: Gpt, tokens: readonly number[]): Value {
   const n = Math.min(model.config.blockSize, tokens.length - 1);

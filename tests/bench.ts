@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG } from "../lib/model.ts";
 import { Random } from "../lib/random.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";
 import { docTokens } from "../lib/train.ts";
-import { permissionFlags } from "../lib/permissions.ts";
+import { permissionFlags, V8_FLAGS } from "../lib/permissions.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ROOT = join(import.meta.dirname!, "..");
@@ -37,7 +37,7 @@ async function timedRun(args: string[], viaTask = false): Promise<{ ms: number; 
   const deno = viaTask ? [Deno.execPath(), "task", "-q", "train", ...args] : [
     Deno.execPath(),
     "run",
-    "--v8-flags=--max-semi-space-size=24",
+    V8_FLAGS,
     ...permissionFlags(args),
     join(ROOT, "lib", "cli.ts"),
     ...args,

@@ -1,0 +1,15 @@
+// microgpt-ts: the whole public API in one import (Deno std's convention: mod.ts only
+// re-exports). Notebook cells import the files they need directly, e.g. "@lib/value.ts".
+
+export * from "./random.ts";
+export * from "./value.ts";
+export * from "./tokenizer.ts";
+export * from "./model.ts";
+export * from "./adam.ts";
+export * from "./train.ts";
+export * from "./sample.ts";
+export * from "./fast.ts";
+export * from "./data.ts";
+export * from "./checkpoint.ts";
+export * from "./plot.ts";
+export * from "./source.ts";
