@@ -98,13 +98,13 @@ export class Adam {
    * @param params The parameters, in the same order at every step.
    */
   step(params: readonly Param[]): void {
-    const data = Float64Array.from(params, (p) => p.data);
-    const grad = Float64Array.from(params, (p) => p.grad);
-    this.stepArrays(data, grad);
-    params.forEach((p, i) => {
-      p.data = data[i]!;
+    this.#check(params.length);
+    const update = this.#begin();
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i]!;
+      p.data = update(i, p.data, p.grad);
       p.grad = 0;
-    });
+    }
   }
 
   /**
@@ -114,26 +114,35 @@ export class Adam {
    * @param grad Their gradients, zeroed.
    */
   stepArrays(data: Float64Array, grad: Float64Array): void {
-    if (data.length !== this.m.length || grad.length !== this.m.length) {
-      throw new RangeError(
-        `Cannot take Adam step: ${data.length} parameters, expected ${this.m.length}`,
-      );
+    this.#check(data.length);
+    this.#check(grad.length);
+    const update = this.#begin();
+    for (let i = 0; i < data.length; i++) {
+      data[i] = update(i, data[i]!, grad[i]!);
+      grad[i] = 0;
     }
+  }
+
+  #check(count: number): void {
+    if (count !== this.m.length) {
+      throw new RangeError(`Cannot take Adam step: ${count} parameters, expected ${this.m.length}`);
+    }
+  }
+
+  // Starts step t + 1 and returns the update of parameter i: its new value.
+  #begin(): (i: number, data: number, grad: number) => number {
     const { beta1, beta2, eps } = this.config;
     const { m, v } = this;
     const lrT = this.lr;
-    const t = this.t + 1;
-    const correction1 = 1 - beta1 ** t; // bias correction: m and v start at 0
-    const correction2 = 1 - beta2 ** t;
-    for (let i = 0; i < data.length; i++) {
-      const g = grad[i]!;
-      m[i] = beta1 * m[i]! + (1 - beta1) * g;
-      v[i] = beta2 * v[i]! + (1 - beta2) * g ** 2;
+    this.t += 1;
+    const correction1 = 1 - beta1 ** this.t; // bias correction: m and v start at 0
+    const correction2 = 1 - beta2 ** this.t;
+    return (i, data, grad) => {
+      m[i] = beta1 * m[i]! + (1 - beta1) * grad;
+      v[i] = beta2 * v[i]! + (1 - beta2) * grad ** 2;
       const mHat = m[i]! / correction1;
       const vHat = v[i]! / correction2;
-      data[i] = data[i]! - lrT * mHat / (vHat ** 0.5 + eps);
-      grad[i] = 0;
-    }
-    this.t = t;
+      return data - lrT * mHat / (vHat ** 0.5 + eps);
+    };
   }
 }

@@ -8,6 +8,7 @@
 import type { Adam } from "./adam.ts";
 import { type GptConfig, paramShapes, validateConfig } from "./model.ts";
 import type { Random } from "./random.ts";
+import { promptIds } from "./sample.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** Where a weight matrix lives in the flat parameter array. */
@@ -527,19 +528,9 @@ export class FastGpt {
     tokenizer: Tokenizer,
     options: { rng: Random; temperature: number; prefix?: string },
   ): string {
-    const { rng, temperature, prefix = "" } = options;
-    if (!(temperature > 0) || !Number.isFinite(temperature)) {
-      throw new RangeError(`Cannot sample: temperature (${temperature}) must be a number above 0`);
-    }
+    const { rng, temperature } = options;
     const { blockSize, vocabSize: V, nEmbd: E } = this.config;
-    const prefixIds = tokenizer.encode(prefix);
-    if (prefixIds.length >= blockSize) {
-      throw new RangeError(
-        `Cannot sample: prefix has ${prefixIds.length} characters, the context holds ${
-          blockSize - 1
-        } after BOS`,
-      );
-    }
+    const prefixIds = promptIds(tokenizer, { ...options, blockSize });
     const ids = Array.from({ length: V }, (_, i) => i);
     const invT = temperature ** -1;
     const logits = new Float64Array(V);

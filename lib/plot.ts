@@ -208,6 +208,28 @@ const CHROMIUM_CANDIDATES = [
 ];
 const PLOTLY_JS = join(import.meta.dirname!, "..", "node_modules", "plotly.js-dist", "plotly.js");
 
+/**
+ * Flags for headless Chromium on a machine without network or sandbox privileges: no
+ * background connections, a fresh profile.
+ *
+ * @param profile An empty folder for the browser profile.
+ * @returns The flags.
+ */
+export function chromiumFlags(profile: string): string[] {
+  return [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    `--user-data-dir=${profile}`,
+  ];
+}
+
 /** The Chromium executable to render with, or null when there is none. */
 export function findChromium(): string | null {
   const fromEnv = Deno.env.get("CHROMIUM");
@@ -262,17 +284,8 @@ Plotly.toImage(${JSON.stringify(figure)}, { format: "png", width: ${width}, heig
     );
     const { stdout, success } = await new Deno.Command(chromium, {
       args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
+        ...chromiumFlags(join(dir, "profile")),
         "--allow-file-access-from-files",
-        `--user-data-dir=${join(dir, "profile")}`,
         "--virtual-time-budget=20000",
         "--dump-dom",
         `file://${page}`,

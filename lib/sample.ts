@@ -17,6 +17,43 @@ export interface SampleOptions {
 }
 
 /**
+ * Checks sampling options and encodes the prefix (both engines sample through this).
+ *
+ * @param tokenizer The tokenizer.
+ * @param options The `temperature` and `prefix` to check, and the model's `blockSize`.
+ * @returns The prefix's token ids.
+ *
+ * @example
+ * ```ts
+ * import { promptIds } from "@lib/sample.ts";
+ * import { Tokenizer } from "@lib/tokenizer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const tokenizer = Tokenizer.fromDocs(["ab"]);
+ * assert.deepEqual(promptIds(tokenizer, { temperature: 1, prefix: "ba", blockSize: 8 }), [1, 0]);
+ * assert.throws(() => promptIds(tokenizer, { temperature: 0, blockSize: 8 }), RangeError);
+ * ```
+ */
+export function promptIds(
+  tokenizer: Tokenizer,
+  options: { temperature: number; prefix?: string; blockSize: number },
+): number[] {
+  const { temperature, prefix = "", blockSize } = options;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new RangeError(`Cannot sample: temperature (${temperature}) must be a number above 0`);
+  }
+  const ids = tokenizer.encode(prefix);
+  if (ids.length >= blockSize) {
+    throw new RangeError(
+      `Cannot sample: prefix has ${ids.length} characters, the context holds ${
+        blockSize - 1
+      } after BOS`,
+    );
+  }
+  return ids;
+}
+
+/**
  * Generates one document.
  *
  * @param model The trained GPT.
@@ -25,19 +62,9 @@ export interface SampleOptions {
  * @returns The generated text (the prefix included).
  */
 export function sample(model: Gpt, tokenizer: Tokenizer, options: SampleOptions): string {
-  const { rng, temperature, prefix = "" } = options;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(`Cannot sample: temperature (${temperature}) must be a number above 0`);
-  }
+  const { rng, temperature } = options;
   const { blockSize, vocabSize } = model.config;
-  const prefixIds = tokenizer.encode(prefix);
-  if (prefixIds.length >= blockSize) {
-    throw new RangeError(
-      `Cannot sample: prefix has ${prefixIds.length} characters, the context holds ${
-        blockSize - 1
-      } after BOS`,
-    );
-  }
+  const prefixIds = promptIds(tokenizer, { ...options, blockSize });
   const tokenIds = Array.from({ length: vocabSize }, (_, i) => i);
   const cache = createKvCache(model.config);
   const out = [...prefixIds];

@@ -222,7 +222,7 @@ console.log(
 await Deno.writeTextFile(
   OUT,
   JSON.stringify(
-    { target: Deno.build.target, runs: RUNS, wholeProcess: runFigures, scaling },
+    { target: Deno.build.target, runs: RUNS, wholeProcess: runFigures, scaling, memory },
     null,
     2,
   ) +

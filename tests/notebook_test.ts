@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { findChromium } from "@lib/plot.ts";
+import { chromiumFlags, findChromium } from "@lib/plot.ts";
 import { decodePng, inkStats } from "./_png.ts";
 import { fixture } from "./_names.ts";
 
@@ -187,16 +187,7 @@ Deno.test({
       // The page as a browser shows it: loaded (its headings in the DOM) and not blank.
       const chromium = findChromium()!;
       const flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        `--user-data-dir=${join(dir, "profile")}`,
+        ...chromiumFlags(join(dir, "profile")),
         "--virtual-time-budget=5000",
         "--window-size=1000,6000",
       ];
