@@ -8,10 +8,11 @@ import { parseFlags, parseSampleFlags } from "./cli.ts";
 import { DEFAULT_DATA_PATH } from "./data.ts";
 
 /**
- * V8 flags of the training process: a 32 MB young generation, so the ~60,000 graph nodes the
- * Value engine builds each step die young instead of being copied by the garbage collector.
+ * V8 flags of the training process: a young generation that holds a whole step of the Value
+ * engine's graph (~60,000 nodes), and `gc()`, so that lib/train.ts can collect it between steps,
+ * when all of it is garbage.
  */
-export const V8_FLAGS = "--v8-flags=--max-semi-space-size=32";
+export const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=24";
 /** The host names.txt is downloaded from. */
 export const DATASET_HOST = "raw.githubusercontent.com";
 const CLI = join(import.meta.dirname!, "cli.ts");
