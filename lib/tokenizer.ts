@@ -61,8 +61,16 @@ export class Tokenizer {
    * @returns A tokenizer that can encode every document.
    */
   static fromDocs(docs: Iterable<string>): Tokenizer {
-    const chars = new Set([...docs].join("")); // iterating a string yields code points
-    return new Tokenizer([...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
+    const codePoints = new Set<number>();
+    for (const doc of docs) {
+      for (let i = 0; i < doc.length; i++) {
+        const cp = doc.codePointAt(i)!;
+        codePoints.add(cp);
+        if (cp > 0xffff) i++; // a surrogate pair is one code point
+      }
+    }
+    const sorted = [...codePoints].sort((a, b) => a - b);
+    return new Tokenizer(sorted.map((cp) => String.fromCodePoint(cp)));
   }
 
   /**
