@@ -15,6 +15,24 @@ interface Golden {
 }
 
 const decoder = new TextDecoder();
+
+// The settings of the other golden runs (../shared/README.md).
+const TWO_LAYERS: Partial<TrainOptions> = {
+  data: NAMES_PATH,
+  seed: 1,
+  steps: 100,
+  nLayer: 2,
+  temperature: 0.9,
+  samples: 5,
+};
+const UNICODE: Partial<TrainOptions> = {
+  data: new URL("./fixtures/unicode_names.txt", import.meta.url).pathname,
+  seed: 11,
+  steps: 60,
+  blockSize: 12,
+  temperature: 0.6,
+  samples: 5,
+};
 const ROOT = new URL("../", import.meta.url);
 
 function assertLossesClose(got: number[], golden: string[]) {
@@ -69,14 +87,7 @@ Deno.test({
   ignore: !haveNames(),
   fn: async () => {
     const golden = fixture<Golden>("microgpt_py_seed1_2layers.json");
-    const { result } = await runQuiet({
-      data: NAMES_PATH,
-      seed: 1,
-      steps: 100,
-      nLayer: 2,
-      temperature: 0.9,
-      samples: 5,
-    });
+    const { result } = await runQuiet(TWO_LAYERS);
     assert.equal(result.num_params, golden.num_params);
     assertLossesClose(result.losses, golden.losses);
     assert.deepEqual(result.samples, golden.samples);
@@ -85,14 +96,7 @@ Deno.test({
 
 Deno.test("run() matches microgpt.py on a Unicode dataset (seed 11, block size 12)", async () => {
   const golden = fixture<Golden>("microgpt_py_seed11_unicode.json");
-  const { out, result } = await runQuiet({
-    data: new URL("./fixtures/unicode_names.txt", import.meta.url).pathname,
-    seed: 11,
-    steps: 60,
-    blockSize: 12,
-    temperature: 0.6,
-    samples: 5,
-  });
+  const { out, result } = await runQuiet(UNICODE);
   assert.deepEqual(
     [result.num_docs, result.vocab_size, result.num_params],
     [golden.num_docs, golden.vocab_size, golden.num_params],
@@ -225,22 +229,8 @@ Deno.test({
   fn: async () => {
     const cases: [string, Partial<TrainOptions>][] = [
       ["microgpt_py_seed42.json", { data: NAMES_PATH }],
-      ["microgpt_py_seed1_2layers.json", {
-        data: NAMES_PATH,
-        seed: 1,
-        steps: 100,
-        nLayer: 2,
-        temperature: 0.9,
-        samples: 5,
-      }],
-      ["microgpt_py_seed11_unicode.json", {
-        data: new URL("./fixtures/unicode_names.txt", import.meta.url).pathname,
-        seed: 11,
-        steps: 60,
-        blockSize: 12,
-        temperature: 0.6,
-        samples: 5,
-      }],
+      ["microgpt_py_seed1_2layers.json", TWO_LAYERS],
+      ["microgpt_py_seed11_unicode.json", UNICODE],
     ];
     const want = await Deno.readTextFile(
       new URL("./fixtures/microgpt_py_seed42_stdout.txt", import.meta.url),
