@@ -230,6 +230,21 @@ export function chromiumFlags(profile: string): string[] {
   ];
 }
 
+/**
+ * What is missing to render PNGs, as an instruction, or null when nothing is.
+ *
+ * @returns For example "Chromium (apt-get install chromium)".
+ */
+export function missingForPng(): string | null {
+  if (!findChromium()) return "Chromium (apt-get install chromium)";
+  try {
+    Deno.statSync(PLOTLY_JS);
+  } catch {
+    return "plotly.js (run deno install, which puts it in node_modules/)";
+  }
+  return null;
+}
+
 /** The Chromium executable to render with, or null when there is none. */
 export function findChromium(): string | null {
   const fromEnv = Deno.env.get("CHROMIUM");
@@ -259,12 +274,7 @@ function base64ToBytes(b64: string): Uint8Array {
  */
 export async function renderPng(figure: Figure): Promise<Uint8Array | null> {
   const chromium = findChromium();
-  if (!chromium) return null;
-  try {
-    Deno.statSync(PLOTLY_JS);
-  } catch {
-    return null;
-  }
+  if (!chromium || missingForPng() !== null) return null;
   const dir = await Deno.makeTempDir({ prefix: "microgpt-plot-" });
   try {
     const page = join(dir, "figure.html");
@@ -333,7 +343,9 @@ export async function mimeBundle(figure: Figure): Promise<Record<string, unknown
   if (png) bundle["image/png"] = bytesToBase64(png);
   else if (!warnedNoPng) {
     warnedNoPng = true;
-    console.warn("note: Chromium not found, so plots carry no PNG (GitHub will not show them)");
+    console.warn(
+      `note: plots carry no PNG (GitHub will not show them): install ${missingForPng()}`,
+    );
   }
   return bundle;
 }

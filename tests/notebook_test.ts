@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromiumFlags, findChromium } from "@lib/plot.ts";
+import { chromiumFlags, findChromium, missingForPng } from "@lib/plot.ts";
 import { decodePng, inkStats } from "./_png.ts";
 import { fixture } from "./_names.ts";
 
@@ -52,7 +52,8 @@ function missingTooling(): string | null {
   ) {
     return "nbclient (apt-get install python3-nbclient)";
   }
-  if (!findChromium()) return "Chromium (apt-get install chromium)";
+  const png = missingForPng();
+  if (png) return png;
   return null;
 }
 
