@@ -17,6 +17,10 @@ const PY_SPACE =
   "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" +
   "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 const STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
+const isPySpace = (code: number) =>
+  code <= 0x20
+    ? code === 0x20 || (code >= 0x09 && code <= 0x0d) || code >= 0x1c
+    : code >= 0x85 && PY_SPACE.includes(String.fromCharCode(code));
 
 /**
  * Splits text into documents as the reference does: lines (any of \n, \r\n, \r ends one),
@@ -37,10 +41,11 @@ const STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
 export function parseDocs(text: string): string[] {
   if (text.startsWith("\uFEFF")) text = text.slice(1);
   const docs: string[] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
+  const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
+  for (const line of lines) {
     // Most lines need no stripping: test the ends before running the regular expression.
-    const clean = line.length > 0 && !PY_SPACE.includes(line[0]!) &&
-      !PY_SPACE.includes(line[line.length - 1]!);
+    const clean = line.length > 0 && !isPySpace(line.charCodeAt(0)) &&
+      !isPySpace(line.charCodeAt(line.length - 1));
     const doc = clean ? line : line.replace(STRIP, "");
     if (doc) docs.push(doc);
   }
