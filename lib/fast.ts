@@ -285,16 +285,13 @@ export class FastGpt {
     const n = Math.min(blockSize, tokens.length - 1);
     if (n < 1) throw new RangeError("Cannot compute loss: a sequence needs at least 2 tokens");
     this.#n = n;
-    for (let t = 0; t < n; t++) {
-      const tok = tokens[t]!;
-      const tgt = tokens[t + 1]!;
-      for (const id of [tok, tgt]) {
-        if (!Number.isInteger(id) || id < 0 || id >= V) {
-          throw new RangeError(`Cannot run model: token ${id} is outside 0..${V - 1}`);
-        }
+    for (let t = 0; t <= n; t++) {
+      const id = tokens[t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= V) {
+        throw new RangeError(`Cannot run model: token ${id} is outside 0..${V - 1}`);
       }
-      this.#tokens[t] = tok;
-      this.#targets[t] = tgt;
+      if (t < n) this.#tokens[t] = id;
+      if (t > 0) this.#targets[t - 1] = id;
     }
     const p = this.params;
     let lossSum = 0;
