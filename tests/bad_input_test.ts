@@ -10,7 +10,6 @@ import { Tokenizer } from "@lib/tokenizer.ts";
 
 const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
-const dir = await Deno.makeTempDir();
 
 async function train(args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -21,7 +20,23 @@ async function train(args: string[]) {
   return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
 }
 
-async function file(name: string, content: string | Uint8Array): Promise<string> {
+// Runs a test in a fresh temporary folder, removed afterwards.
+function inTempDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await fn(dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+}
+
+async function file(
+  dir: string,
+  name: string,
+  content: string | Uint8Array,
+): Promise<string> {
   const path = join(dir, name);
   if (typeof content === "string") await Deno.writeTextFile(path, content);
   else await Deno.writeFile(path, content);
@@ -35,80 +50,95 @@ function assertUserError(r: { code: number; err: string }, message: RegExp) {
   assert.doesNotMatch(r.err, /\n\s+at /, "stack trace");
 }
 
-Deno.test("bad data files: directory, empty, blank, invalid UTF-8, binary", async () => {
-  const cases: [string, RegExp][] = [
-    [dir, /is a directory/],
-    [await file("empty.txt", ""), /no documents \(it is empty or only blank lines\)/],
-    [await file("blank.txt", "\n  \r\n\t\n"), /no documents/],
-    [
-      await file("latin1.txt", new Uint8Array([0x61, 0x0a, 0xe9, 0x0a])),
-      /invalid UTF-8 near byte 2/,
-    ],
-    [await file("binary.bin", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1])), /looks binary/],
-  ];
-  for (const [path, message] of cases) assertUserError(await train(["--data", path]), message);
-});
+Deno.test(
+  "bad data files: directory, empty, blank, invalid UTF-8, binary",
+  inTempDir(async (dir) => {
+    const cases: [string, RegExp][] = [
+      [dir, /is a directory/],
+      [await file(dir, "empty.txt", ""), /no documents \(it is empty or only blank lines\)/],
+      [await file(dir, "blank.txt", "\n  \r\n\t\n"), /no documents/],
+      [
+        await file(dir, "latin1.txt", new Uint8Array([0x61, 0x0a, 0xe9, 0x0a])),
+        /invalid UTF-8 near byte 2/,
+      ],
+      [
+        await file(dir, "binary.bin", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 1])),
+        /looks binary/,
+      ],
+    ];
+    for (const [path, message] of cases) assertUserError(await train(["--data", path]), message);
+  }),
+);
 
-Deno.test("fine data: CRLF with a byte order mark, lines longer than the context, one character", async () => {
-  const crlf = await train([
-    "--data",
-    await file("crlf.txt", "\uFEFFana\r\nbo\r\n"),
-    "--steps",
-    "3",
-  ]);
-  assert.equal(crlf.code, 0, crlf.err);
-  assert.match(crlf.out, /^num docs: 2\nvocab size: 5\n/); // a, b, n, o and BOS: no BOM, no \r
-  const long = await train([
-    "--data",
-    await file("long.txt", "abcdefghijklmnopqrstuvwxyz".repeat(3) + "\nab\n"),
-    "--block-size",
-    "4",
-    "--steps",
-    "4",
-  ]);
-  assert.equal(long.code, 0, long.err); // cut to the context, as the reference does
-  const one = await train([
-    "--data",
-    await file("one.txt", "aaa\na\n"),
-    "--steps",
-    "5",
-    "--samples",
-    "3",
-  ]);
-  assert.equal(one.code, 0, one.err);
-  assert.match(one.out, /vocab size: 2\n/);
-  assert.match(one.out, /sample {2}3: a*\n$/);
-});
+Deno.test(
+  "fine data: CRLF with a byte order mark, lines longer than the context, one character",
+  inTempDir(async (dir) => {
+    const crlf = await train([
+      "--data",
+      await file(dir, "crlf.txt", "\uFEFFana\r\nbo\r\n"),
+      "--steps",
+      "3",
+    ]);
+    assert.equal(crlf.code, 0, crlf.err);
+    assert.match(crlf.out, /^num docs: 2\nvocab size: 5\n/); // a, b, n, o and BOS: no BOM, no \r
+    const long = await train([
+      "--data",
+      await file(dir, "long.txt", "abcdefghijklmnopqrstuvwxyz".repeat(3) + "\nab\n"),
+      "--block-size",
+      "4",
+      "--steps",
+      "4",
+    ]);
+    assert.equal(long.code, 0, long.err); // cut to the context, as the reference does
+    const one = await train([
+      "--data",
+      await file(dir, "one.txt", "aaa\na\n"),
+      "--steps",
+      "5",
+      "--samples",
+      "3",
+    ]);
+    assert.equal(one.code, 0, one.err);
+    assert.match(one.out, /vocab size: 2\n/);
+    assert.match(one.out, /sample {2}3: a*\n$/);
+  }),
+);
 
-Deno.test("bad numbers: a diverging loss stops training and names the step", async () => {
-  const r = await train([
-    "--data",
-    await file("names.txt", "emma\nolivia\nava\n"),
-    "--lr",
-    "1e6",
-    "--steps",
-    "50",
-  ]);
-  assertUserError(r, /Cannot train: the loss became (NaN|Infinity) at step \d+; lower --lr/);
-  assert.doesNotMatch(r.out, /sample/);
-});
+Deno.test(
+  "bad numbers: a diverging loss stops training and names the step",
+  inTempDir(async (dir) => {
+    const r = await train([
+      "--data",
+      await file(dir, "names.txt", "emma\nolivia\nava\n"),
+      "--lr",
+      "1e6",
+      "--steps",
+      "50",
+    ]);
+    assertUserError(r, /Cannot train: the loss became (NaN|Infinity) at step \d+; lower --lr/);
+    assert.doesNotMatch(r.out, /sample/);
+  }),
+);
 
-Deno.test("bad flags all exit 2 with the reason", async () => {
-  const data = await file("ok.txt", "ana\nbo\n");
-  const cases: [string[], RegExp][] = [
-    [["--steps", "2.5"], /--steps \("2.5"\) must be an integer/],
-    [["--steps", "0"], /must be a positive integer/],
-    [["--n-layer", "-1"], /must be a positive integer/],
-    [["--n-embd", "10"], /divisible by --n-head/],
-    [["--temperature", "0"], /must be a number above 0/],
-    [["--temperature", "-1"], /must be a number above 0/],
-    [["--samples", "0"], /must be a positive integer/],
-    [["--frobnicate"], /unknown flag "--frobnicate"/],
-  ];
-  for (const [args, message] of cases) {
-    assertUserError(await train(["--data", data, ...args]), message);
-  }
-});
+Deno.test(
+  "bad flags all exit 2 with the reason",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\n");
+    const cases: [string[], RegExp][] = [
+      [["--steps", "2.5"], /--steps \("2.5"\) must be an integer/],
+      [["--steps", "0"], /must be a positive integer/],
+      [["--n-layer", "-1"], /must be a positive integer/],
+      [["--n-embd", "10"], /divisible by --n-head/],
+      [["--temperature", "0"], /must be a number above 0/],
+      [["--temperature", "-1"], /must be a number above 0/],
+      [["--samples", "0"], /must be a positive integer/],
+      [["--frobnicate"], /unknown flag "--frobnicate"/],
+    ];
+    for (const [args, message] of cases) {
+      assertUserError(await train(["--data", data, ...args]), message);
+    }
+  }),
+);
 
 // Random text with the characters that break naive code: astral-plane emoji, combining marks,
 // CJK, every kind of whitespace Python strips (and some it keeps), line separators.
@@ -183,10 +213,4 @@ Deno.test("property: Tokenizer round-trips random text, one id per code point", 
       assert.equal(tokenizer.decode(ids), doc);
     }
   }
-});
-
-Deno.test({
-  name: "(cleanup)",
-  fn: () => Deno.remove(dir, { recursive: true }),
-  sanitizeResources: false,
 });
