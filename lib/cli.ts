@@ -80,7 +80,7 @@ const TRAIN_FLAGS: Record<string, FlagSpec> = {
   "--save": {
     key: "save",
     kind: "path",
-    help: "write a checkpoint here (at the end, or see below)",
+    help: "write a checkpoint here at the end of the run",
   },
   "--save-every": { key: "saveEvery", kind: "posint", help: "with --save: also every N steps" },
   "--stop-at": { key: "stopAt", kind: "posint", help: "stop after step N of the --steps schedule" },
