@@ -432,28 +432,25 @@ export class FastGpt {
     const dxn = this.#dxn;
     const dh = this.#dh;
     // MLP: x_out = fc2(relu(fc1(rmsnorm(x_mid)))) + x_mid
-    dxn.fill(0, 0, n * E);
     for (let t = 0; t < n; t++) {
       const o = t * E;
       dh.fill(0, 0, F);
       this.#linearBackward(slots.fc2, a.hr, t * F, dx, o, dh, 0);
       for (let i = 0; i < F; i++) if (!(a.h[t * F + i]! > 0)) dh[i] = 0;
-      const dxnT = this.#dAttnOut; // scratch [E]
-      dxnT.fill(0, 0, E);
-      this.#linearBackward(slots.fc1, a.xnMlp, o, dh, 0, dxnT, 0);
+      dxn.fill(0, 0, E); // d(rmsnorm output) of position t
+      this.#linearBackward(slots.fc1, a.xnMlp, o, dh, 0, dxn, 0);
       // residual: dx (for x_mid) keeps its value and gains the norm's contribution
-      this.#rmsnormBackward(a.xMid, t, a.zMlp[t]!, dxnT, 0, dx, o);
+      this.#rmsnormBackward(a.xMid, t, a.zMlp[t]!, dxn, 0, dx, o);
     }
     // Attention: x_mid = wo(attn(...)) + x_in
     const dAttn = this.#dAttnOut;
     dAttn.fill(0, 0, n * E);
     for (let t = 0; t < n; t++) {
-      const tmp = this.#dxn; // d(xAttn) for position t, [E]
-      tmp.fill(0, 0, E);
-      this.#linearBackward(slots.wo, a.xAttn, t * E, dx, t * E, tmp, 0);
-      for (let i = 0; i < E; i++) dAttn[t * E + i] = tmp[i]!;
+      this.#linearBackward(slots.wo, a.xAttn, t * E, dx, t * E, dAttn, t * E);
     }
-    const { dq, dk, dv } = { dq: this.#dq, dk: this.#dk, dv: this.#dv };
+    const dq = this.#dq;
+    const dk = this.#dk;
+    const dv = this.#dv;
     dq.fill(0, 0, n * E);
     dk.fill(0, 0, n * E);
     dv.fill(0, 0, n * E);
@@ -491,12 +488,11 @@ export class FastGpt {
     // q, k, v = W * rmsnorm(x_in); the residual carries dx through unchanged
     for (let t = 0; t < n; t++) {
       const o = t * E;
-      const dxnT = this.#dxn;
-      dxnT.fill(0, 0, E);
-      this.#linearBackward(slots.wq, a.xnAttn, o, dq, o, dxnT, 0);
-      this.#linearBackward(slots.wk, a.xnAttn, o, dk, o, dxnT, 0);
-      this.#linearBackward(slots.wv, a.xnAttn, o, dv, o, dxnT, 0);
-      this.#rmsnormBackward(a.xIn, t, a.zAttn[t]!, dxnT, 0, dx, o);
+      dxn.fill(0, 0, E);
+      this.#linearBackward(slots.wq, a.xnAttn, o, dq, o, dxn, 0);
+      this.#linearBackward(slots.wk, a.xnAttn, o, dk, o, dxn, 0);
+      this.#linearBackward(slots.wv, a.xnAttn, o, dv, o, dxn, 0);
+      this.#rmsnormBackward(a.xIn, t, a.zAttn[t]!, dxn, 0, dx, o);
     }
   }
 
