@@ -11,7 +11,7 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { loadDataset } from "./data.ts";
+import { loadDataset, sha256Hex } from "./data.ts";
 import { FastGpt } from "./fast.ts";
 import { createGpt, DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
 import { Random } from "./random.ts";
@@ -331,10 +331,9 @@ export interface RunResult {
   samples: string[];
 }
 
-async function docsHash(docs: readonly string[]): Promise<string> {
-  const bytes = new TextEncoder().encode(docs.join("\n"));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+// Identifies a dataset in a checkpoint: the hash of its documents in training order.
+function docsHash(docs: readonly string[]): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(docs.join("\n")));
 }
 
 /**

@@ -152,7 +152,24 @@ export interface DownloadOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
+/**
+ * SHA-256 of some bytes, as lowercase hex.
+ *
+ * @param bytes The data.
+ * @returns The hash.
+ *
+ * @example
+ * ```ts
+ * import { sha256Hex } from "@lib/data.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   await sha256Hex(new TextEncoder().encode("abc")),
+ *   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+ * );
+ * ```
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
