@@ -3,9 +3,10 @@
 // generator's state, the tokenizer's characters and the schedule), as versioned JSON written
 // atomically: a save that is interrupted never destroys the previous checkpoint.
 
-import { dirname } from "node:path";
 import { type GptConfig, paramShapes, validateConfig } from "./model.ts";
 import type { RandomState } from "./random.ts";
+import { UserError } from "./errors.ts";
+import { type FileSystem, readFileChecked, writeFileAtomic } from "./files.ts";
 
 /** The `format` field of every checkpoint. */
 export const CHECKPOINT_FORMAT = "microgpt-ts-checkpoint";
@@ -25,7 +26,8 @@ export interface Checkpoint {
     /** Length of the schedule (the learning rate decays to 0 over it). */
     steps: number;
     learningRate: number;
-    seed: number;
+    /** The seed: a number, or its decimal text for integers past 2^53 (JSON has no bigint). */
+    seed: number | string;
     /**
      * The dataset (`path` null for the default), with a hash of its shuffled documents, to check
      * that a resumed run reads the same ones.
@@ -43,27 +45,26 @@ export interface Checkpoint {
 }
 
 /**
- * Writes a checkpoint atomically: to `PATH.tmp` beside it, then renamed over `PATH`, so an
- * interrupted save leaves the previous checkpoint whole. A missing folder is created.
+ * Writes a checkpoint atomically (see {@linkcode writeFileAtomic}): an interrupted save or a
+ * full disk leaves the previous checkpoint whole.
  *
  * @param path Where to write.
  * @param checkpoint The checkpoint.
+ * @param options `fs`, the file system (tests pass one that fails).
  */
-export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const text = JSON.stringify(checkpoint) + "\n";
-  try {
-    await Deno.writeTextFile(tmp, text);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-    await Deno.mkdir(dirname(path), { recursive: true });
-    await Deno.writeTextFile(tmp, text);
-  }
-  await Deno.rename(tmp, path);
+export async function saveCheckpoint(
+  path: string,
+  checkpoint: Checkpoint,
+  options: { fs?: FileSystem } = {},
+): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(checkpoint) + "\n", {
+    what: "checkpoint",
+    ...options,
+  });
 }
 
 function fail(path: string, why: string): never {
-  throw new TypeError(`Cannot load checkpoint ${path}: ${why}`);
+  throw new UserError(`Cannot load checkpoint ${path}: ${why}`);
 }
 
 function finiteArray(value: unknown, length: number, what: string, path: string): number[] {
@@ -86,10 +87,11 @@ function finiteArray(value: unknown, length: number, what: string, path: string)
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder().decode(await readFileChecked(path, { what: "checkpoint" }));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) fail(path, "no such file");
-    if (err instanceof Deno.errors.IsADirectory) fail(path, "it is a directory");
+    if (err instanceof UserError && err.cause instanceof Deno.errors.NotFound) {
+      fail(path, "no such file");
+    }
     throw err;
   }
   let raw: Record<string, unknown>;
@@ -125,7 +127,8 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const train = raw.train as Checkpoint["train"];
   if (
     !train || !Number.isSafeInteger(train.steps) || train.steps < 1 ||
-    !Number.isFinite(train.learningRate) || !Number.isSafeInteger(train.seed) ||
+    !Number.isFinite(train.learningRate) ||
+    !(Number.isSafeInteger(train.seed) || /^-?\d+$/.test(String(train.seed))) ||
     typeof train.data?.sha256 !== "string" ||
     (train.data.path !== null && typeof train.data.path !== "string")
   ) {

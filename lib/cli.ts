@@ -3,7 +3,7 @@
 // can save and resume checkpoints; with the defaults its stdout is byte for byte the
 // reference's, and notices go to stderr. `deno task sample` generates from a checkpoint.
 
-import { Adam, DEFAULT_ADAM } from "./adam.ts";
+import { Adam } from "./adam.ts";
 import {
   type Checkpoint,
   CHECKPOINT_FORMAT,
@@ -11,258 +11,24 @@ import {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { loadDataset, sha256Hex } from "./data.ts";
+import { DEFAULT_DATA_PATH, loadDataset, sha256Hex } from "./data.ts";
+import { EXIT_BUG, EXIT_USAGE, UserError } from "./errors.ts";
 import { FastGpt } from "./fast.ts";
+import { checkOutputs, writeFileAtomic } from "./files.ts";
+import {
+  type EngineName,
+  parseFlags,
+  parseSampleFlags,
+  type SampleOptions,
+  sampleUsage,
+  type TrainOptions,
+  usage,
+} from "./flags.ts";
 import { createGpt, DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
 import { Random } from "./random.ts";
-import { sample } from "./sample.ts";
+import { promptIds, sample } from "./sample.ts";
 import { Tokenizer } from "./tokenizer.ts";
 import { docTokens, trainStep } from "./train.ts";
-
-/** The two implementations of the same model. */
-export type EngineName = "value" | "fast";
-
-/** Everything a training run needs to know. */
-export interface TrainOptions {
-  data?: string;
-  seed: number;
-  steps: number;
-  nLayer: number;
-  nEmbd: number;
-  nHead: number;
-  blockSize: number;
-  lr: number;
-  temperature: number;
-  samples: number;
-  json?: string;
-  engine: EngineName;
-  save?: string;
-  load?: string;
-  stopAt?: number;
-  saveEvery?: number;
-  help: boolean;
-}
-
-/** Options of `deno task sample`. */
-export interface SampleOptions {
-  checkpoint?: string;
-  samples: number;
-  temperature: number;
-  seed?: number;
-  prefix: string;
-  help: boolean;
-}
-
-type Kind = "int" | "posint" | "posnumber" | "path" | "text" | "bool" | "engine";
-interface FlagSpec {
-  key: string;
-  kind: Kind;
-  help: string;
-}
-
-const TRAIN_FLAGS: Record<string, FlagSpec> = {
-  "--data": { key: "data", kind: "path", help: "dataset, one document per line [data/names.txt]" },
-  "--seed": { key: "seed", kind: "int", help: "random seed [42]" },
-  "--steps": { key: "steps", kind: "posint", help: "training steps [1000]" },
-  "--n-layer": { key: "nLayer", kind: "posint", help: "transformer layers [1]" },
-  "--n-embd": { key: "nEmbd", kind: "posint", help: "embedding width [16]" },
-  "--n-head": { key: "nHead", kind: "posint", help: "attention heads, must divide n-embd [4]" },
-  "--block-size": { key: "blockSize", kind: "posint", help: "context length [16]" },
-  "--lr": { key: "lr", kind: "posnumber", help: "Adam learning rate, decays linearly to 0 [0.01]" },
-  "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
-  "--samples": { key: "samples", kind: "posint", help: "names to sample after training [20]" },
-  "--json": { key: "json", kind: "path", help: "also write losses and samples to this JSON file" },
-  "--engine": {
-    key: "engine",
-    kind: "engine",
-    help: "value (scalar autograd, the lesson) or fast (flat arrays) [value]",
-  },
-  "--save": {
-    key: "save",
-    kind: "path",
-    help: "write a checkpoint here at the end of the run",
-  },
-  "--save-every": { key: "saveEvery", kind: "posint", help: "with --save: also every N steps" },
-  "--stop-at": { key: "stopAt", kind: "posint", help: "stop after step N of the --steps schedule" },
-  "--load": { key: "load", kind: "path", help: "resume the run saved in this checkpoint" },
-  "--help": { key: "help", kind: "bool", help: "show this help" },
-};
-
-const SAMPLE_FLAGS: Record<string, FlagSpec> = {
-  "--checkpoint": { key: "checkpoint", kind: "path", help: "the checkpoint to sample from" },
-  "--samples": { key: "samples", kind: "posint", help: "how many to generate [20]" },
-  "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
-  "--seed": { key: "seed", kind: "int", help: "seed [the checkpoint's generator state]" },
-  "--prefix": { key: "prefix", kind: "text", help: "start every sample with this text" },
-  "--help": { key: "help", kind: "bool", help: "show this help" },
-};
-
-// Flags that describe the run a checkpoint already fixes.
-const FIXED_BY_CHECKPOINT = [
-  "--seed",
-  "--steps",
-  "--n-layer",
-  "--n-embd",
-  "--n-head",
-  "--block-size",
-  "--lr",
-];
-
-/** The reference's settings. */
-export const DEFAULT_OPTIONS: TrainOptions = {
-  seed: 42,
-  steps: 1000,
-  nLayer: DEFAULT_CONFIG.nLayer,
-  nEmbd: DEFAULT_CONFIG.nEmbd,
-  nHead: DEFAULT_CONFIG.nHead,
-  blockSize: DEFAULT_CONFIG.blockSize,
-  lr: DEFAULT_ADAM.learningRate,
-  temperature: 0.5,
-  samples: 20,
-  engine: "value",
-  help: false,
-};
-
-const DEFAULT_SAMPLE_OPTIONS: SampleOptions = {
-  samples: 20,
-  temperature: 0.5,
-  prefix: "",
-  help: false,
-};
-
-function usageOf(title: string, command: string, flags: Record<string, FlagSpec>): string {
-  const args: Record<Kind, string> = {
-    int: " N",
-    posint: " N",
-    posnumber: " X",
-    path: " PATH",
-    text: " TEXT",
-    bool: "",
-    engine: " NAME",
-  };
-  const lines = Object.entries(flags).map(([flag, spec]) =>
-    `  ${(flag + args[spec.kind]).padEnd(20)} ${spec.help}`
-  );
-  return [title, "", `Usage: ${command} [flags]`, "", "Flags:", ...lines, ""].join("\n");
-}
-
-/** Usage text of `deno task train --help`. */
-export function usage(): string {
-  return usageOf(
-    "Train a tiny GPT on a list of names and sample new ones (microgpt.py in TypeScript).\n" +
-      "Defaults are microgpt.py's. Checkpoints: --save ck.json [--save-every N] [--stop-at N],\n" +
-      "then --load ck.json carries on with exactly the same numbers.",
-    "deno task train",
-    TRAIN_FLAGS,
-  );
-}
-
-/** Usage text of `deno task sample --help`. */
-export function sampleUsage(): string {
-  return usageOf(
-    "Generate names from a saved checkpoint, without training.",
-    "deno task sample --checkpoint PATH",
-    SAMPLE_FLAGS,
-  );
-}
-
-function parseValue(name: string, kind: Kind, raw: string): string | number {
-  const fail = (what: string): never => {
-    throw new RangeError(`Cannot parse flags: ${name} (${JSON.stringify(raw)}) must be ${what}`);
-  };
-  if (kind === "text") return raw;
-  if (kind === "path") {
-    if (raw === "") fail("a path");
-    return raw;
-  }
-  if (kind === "engine") {
-    if (raw !== "value" && raw !== "fast") fail('"value" or "fast"');
-    return raw;
-  }
-  const trimmed = raw.trim();
-  const n = trimmed === "" ? NaN : Number(trimmed);
-  if (kind === "int" || kind === "posint") {
-    if (!Number.isSafeInteger(n) || !/^[+-]?\d+$/.test(trimmed)) fail("an integer");
-    if (kind === "posint" && n < 1) fail("a positive integer");
-    return n;
-  }
-  if (!Number.isFinite(n)) fail("a finite number");
-  if (!(n > 0)) fail("a number above 0");
-  return n;
-}
-
-// Parses `--name value` and `--name=value` against a flag table; returns the set flags too.
-function parseTable<T>(
-  args: readonly string[],
-  table: Record<string, FlagSpec>,
-  defaults: T,
-): { options: T; given: Set<string> } {
-  const options = { ...defaults } as Record<string, unknown>;
-  const given = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq !== -1 ? arg.slice(0, eq) : arg;
-    const spec = table[name];
-    if (!spec) {
-      throw new RangeError(
-        `Cannot parse flags: unknown flag ${JSON.stringify(name)}; see --help for the flags`,
-      );
-    }
-    given.add(name);
-    if (spec.kind === "bool") {
-      if (eq !== -1) throw new RangeError(`Cannot parse flags: ${name} takes no value`);
-      options[spec.key] = true;
-      continue;
-    }
-    const raw = eq !== -1 ? arg.slice(eq + 1) : args[++i];
-    if (raw === undefined) throw new RangeError(`Cannot parse flags: ${name} needs a value`);
-    options[spec.key] = parseValue(name, spec.kind, raw);
-  }
-  return { options: options as T, given };
-}
-
-/**
- * Parses the flags of `deno task train`.
- *
- * @param args The arguments after the script name.
- * @returns The options, defaults filled in.
- */
-export function parseFlags(args: readonly string[]): TrainOptions {
-  const { options, given } = parseTable(args, TRAIN_FLAGS, DEFAULT_OPTIONS);
-  const fail = (message: string): never => {
-    throw new RangeError(`Cannot parse flags: ${message}`);
-  };
-  if (options.load !== undefined) {
-    const clash = FIXED_BY_CHECKPOINT.find((flag) => given.has(flag));
-    if (clash) fail(`--load takes ${clash} from the checkpoint; drop ${clash}`);
-  } else if (options.nEmbd % options.nHead !== 0) {
-    fail(`--n-embd (${options.nEmbd}) must be divisible by --n-head (${options.nHead})`);
-  }
-  if (
-    options.stopAt !== undefined && options.load === undefined && options.stopAt > options.steps
-  ) {
-    fail(`--stop-at (${options.stopAt}) must be at most --steps (${options.steps})`);
-  }
-  if (options.saveEvery !== undefined && options.save === undefined) {
-    fail("--save-every needs --save PATH");
-  }
-  return options;
-}
-
-/**
- * Parses the flags of `deno task sample`.
- *
- * @param args The arguments after `sample`.
- * @returns The options, defaults filled in.
- */
-export function parseSampleFlags(args: readonly string[]): SampleOptions {
-  const { options } = parseTable(args, SAMPLE_FLAGS, DEFAULT_SAMPLE_OPTIONS);
-  if (options.checkpoint === undefined && !options.help) {
-    throw new RangeError("Cannot parse flags: --checkpoint PATH is required");
-  }
-  return options;
-}
 
 /** What the CLI needs of an engine: a training step, sampling and the parameters. */
 export interface Engine {
@@ -337,6 +103,70 @@ function docsHash(docs: readonly string[]): Promise<string> {
 }
 
 /**
+ * The error for a loss that stopped being a number. A learning rate too high shows as a loss
+ * that rises and then overflows to Infinity (a probability rounded to 0): the user's setting.
+ * A NaN while the loss had not grown (to twice its first value) means a computation produced
+ * garbage: a bug.
+ *
+ * @param loss The non-finite loss.
+ * @param step Its step (1-based).
+ * @param losses The finite losses of this run before it.
+ * @param learningRate The run's learning rate.
+ * @returns A {@linkcode UserError} advising a lower rate, or an `Error` reporting a bug.
+ *
+ * @example
+ * ```ts
+ * import { lossError } from "@lib/cli.ts";
+ * import { UserError } from "@lib/errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(lossError(Infinity, 4, [3.5, 285, 209.9], 1) instanceof UserError);
+ * assert.ok(!(lossError(NaN, 2, [3.3], 0.01) instanceof UserError));
+ * ```
+ */
+export function lossError(
+  loss: number,
+  step: number,
+  losses: readonly number[],
+  learningRate: number,
+): Error {
+  // Documents differ in difficulty, so only a loss grown to twice where it started counts.
+  const rising = losses.length > 1 && Math.max(...losses.slice(-100)) > 2 * losses[0]!;
+  if (loss === Infinity || rising) {
+    return new UserError(
+      `Cannot train: the loss became ${loss} at step ${step} (it diverged); lower --lr ` +
+        `(now ${learningRate})`,
+    );
+  }
+  return new Error(
+    `Cannot train: the loss became ${loss} at step ${step} while it was still falling ` +
+      `(${losses.length ? `last ${losses.at(-1)}` : "first step"}); that is not a setting ` +
+      "being too large but a computation going wrong",
+  );
+}
+
+/** The most memory a run may plan for, in 8-byte numbers (4 GiB). */
+export const MAX_FLOATS = 2 ** 29;
+
+// Refuses a model too large for memory before allocating it: parameters, gradients and Adam's
+// two moments, plus the fast engine's activations (attention is [nHead][T][T] per layer).
+function checkMemory(config: GptConfig): void {
+  const { vocabSize: V, nEmbd: E, nHead: H, blockSize: T, nLayer: L } = config;
+  const params = (2 * V + T) * E + L * 12 * E * E;
+  const floats = 4 * params + L * (2 * H * T * T + 20 * T * E) + T * V;
+  if (floats > MAX_FLOATS) {
+    throw new UserError(
+      `Cannot build model: it needs about ${(floats * 8 / 2 ** 30).toFixed(1)} GiB ` +
+        `(${params.toLocaleString("en-US")} parameters, context ${T}), more than the ` +
+        `${MAX_FLOATS * 8 / 2 ** 30} GiB a run may use; lower --n-embd, --n-layer or --block-size`,
+    );
+  }
+}
+
+// A checkpoint's seed: a number, or the decimal text of a larger integer.
+const seedOf = (seed: number | string) => typeof seed === "string" ? BigInt(seed) : seed;
+
+/**
  * Runs microgpt: load and shuffle the data, build tokenizer and model (or restore them from a
  * checkpoint), train, sample.
  *
@@ -349,10 +179,21 @@ export async function run(
   io: { out: (text: string) => void; err: (text: string) => void },
 ): Promise<RunResult> {
   const checkpoint = options.load === undefined ? undefined : await loadCheckpoint(options.load);
-  const seed = checkpoint?.train.seed ?? options.seed;
+  const seed = checkpoint ? seedOf(checkpoint.train.seed) : options.seed;
   const numSteps = checkpoint?.train.steps ?? options.steps;
   const learningRate = checkpoint?.train.learningRate ?? options.lr;
   const dataPath = options.data ?? checkpoint?.train.data.path ?? undefined;
+
+  // Refuse, before any work, an output that would overwrite an input or cannot be written.
+  const inputs = [
+    { flag: options.data ? "--data" : "the dataset", path: dataPath ?? DEFAULT_DATA_PATH },
+    ...(options.load === undefined ? [] : [{ flag: "--load", path: options.load }]),
+  ];
+  const outputs = [
+    ...(options.save === undefined ? [] : [{ flag: "--save", path: options.save }]),
+    ...(options.json === undefined ? [] : [{ flag: "--json", path: options.json }]),
+  ];
+  await checkOutputs({ inputs, outputs }, { allowed: [["--save", "--load"]] });
 
   const rng = new Random(seed);
   const { docs } = await loadDataset(dataPath, { warn: (m) => io.err(`${m}\n`) });
@@ -360,7 +201,7 @@ export async function run(
   const needHash = checkpoint !== undefined || options.save !== undefined;
   const dataHash = needHash ? await docsHash(docs) : "";
   if (checkpoint && checkpoint.train.data.sha256 !== dataHash) {
-    throw new RangeError(
+    throw new UserError(
       `Cannot resume from ${options.load}: the dataset (${dataPath ?? "data/names.txt"}, ` +
         `${docs.length} documents) is not the one the checkpoint was trained on ` +
         `(${checkpoint.train.data.numDocs} documents); pass the original with --data`,
@@ -377,6 +218,7 @@ export async function run(
     nHead: options.nHead,
     initStd: DEFAULT_CONFIG.initStd,
   });
+  checkMemory(config);
   const engine = checkpoint
     ? createEngine(options.engine, config, { params: checkpoint.params })
     : createEngine(options.engine, config, { rng });
@@ -388,7 +230,7 @@ export async function run(
   const first = checkpoint?.step ?? 0;
   const last = options.stopAt ?? numSteps;
   if (last > numSteps || last <= first) {
-    throw new RangeError(
+    throw new UserError(
       `Cannot train: --stop-at (${last}) must be after the checkpoint's step (${first}) and at ` +
         `most the schedule's ${numSteps} steps`,
     );
@@ -403,7 +245,7 @@ export async function run(
       train: {
         steps: numSteps,
         learningRate,
-        seed,
+        seed: typeof seed === "bigint" ? String(seed) : seed,
         data: { path: dataPath ?? null, numDocs: docs.length, sha256: dataHash },
       },
       step,
@@ -419,12 +261,7 @@ export async function run(
   for (let step = first; step < last; step++) {
     const doc = docs[step % docs.length]!;
     const loss = engine.trainStep(docTokens(tokenizer, doc), adam);
-    if (!Number.isFinite(loss)) {
-      throw new RangeError(
-        `Cannot train: the loss became ${loss} at step ${step + 1}; lower --lr ` +
-          `(now ${learningRate})`,
-      );
-    }
+    if (!Number.isFinite(loss)) throw lossError(loss, step + 1, losses, learningRate);
     steps.push(step + 1);
     losses.push(loss);
     const [at, of] = [String(step + 1).padStart(4), String(numSteps).padStart(4)];
@@ -473,7 +310,13 @@ export async function runSample(
 ): Promise<string[]> {
   const checkpoint = await loadCheckpoint(options.checkpoint!);
   const tokenizer = new Tokenizer(checkpoint.uchars);
-  tokenizer.encode(options.prefix); // refuse characters outside the vocabulary up front
+  try {
+    // refuse a prefix with characters outside the vocabulary, or too long, up front
+    promptIds(tokenizer, { ...options, blockSize: checkpoint.config.blockSize });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`${e.message} (--prefix)`);
+    throw e;
+  }
   const engine = createEngine("fast", checkpoint.config, { params: checkpoint.params });
   const rng = new Random(options.seed ?? 0);
   if (options.seed === undefined) rng.setState(checkpoint.rng);
@@ -525,26 +368,19 @@ export function formatFixed(x: number, digits: number): string {
   return `${sign}${text.slice(0, point)}${digits > 0 ? "." : ""}${text.slice(point)}`;
 }
 
-// Errors that come from the user's input (flags, files, data), as opposed to bugs.
-function isUserError(e: unknown): e is Error {
-  return e instanceof RangeError || e instanceof TypeError ||
-    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-    e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.IsADirectory;
-}
-
 /**
  * The entry point of `deno task train` and (with `sample` first) `deno task sample`.
  *
  * @param args Command-line arguments.
- * @returns The process exit code: 0, or 2 for bad flags, files or data.
+ * @returns The process exit code: 0; 2 for a mistake in the flags, files or data (one line on
+ *   stderr); 70 for a bug (its stack trace on stderr).
  */
 export async function main(args: readonly string[]): Promise<number> {
   const out = writer(Deno.stdout);
   const err = writer(Deno.stderr);
   const io = { out, err };
-  const sampling = args[0] === "sample";
   try {
-    if (sampling) {
+    if (args[0] === "sample") {
       const options = parseSampleFlags(args.slice(1));
       if (options.help) out(sampleUsage());
       else await runSample(options, io);
@@ -556,17 +392,21 @@ export async function main(args: readonly string[]): Promise<number> {
       return 0;
     }
     const result = await run(options, io);
-    if (options.json) await Deno.writeTextFile(options.json, JSON.stringify(result) + "\n");
+    if (options.json) {
+      await writeFileAtomic(options.json, JSON.stringify(result) + "\n", { what: "--json file" });
+    }
     return 0;
   } catch (e) {
-    if (!isUserError(e)) throw e;
-    const message = e instanceof Deno.errors.NotCapable
-      ? `Cannot access a file the command line did not name (${e.message.split(",")[0]}); ` +
-        "the task may only read the dataset and the --load or --checkpoint file, and write " +
-        "the --save and --json files and data/"
-      : e.message;
-    err(`\nerror: ${message}\n`);
-    return 2;
+    if (e instanceof UserError) {
+      err(`\nerror: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    const trace = e instanceof Error ? e.stack ?? String(e) : String(e);
+    err(
+      `\n${trace}\n\nThis is a bug in microgpt-ts, not a mistake in the command line: please ` +
+        "report it with the command line and the text above.\n",
+    );
+    return EXIT_BUG;
   }
 }
 

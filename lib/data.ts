@@ -4,6 +4,8 @@
 // an npm package stands in, and stderr says so.
 
 import { dirname, join } from "node:path";
+import { UserError } from "./errors.ts";
+import { fileError, readFileChecked, writeFileAtomic } from "./files.ts";
 
 /** makemore's names.txt, pinned at the commit the reference uses. */
 export const NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
@@ -92,7 +94,7 @@ function invalidUtf8Offset(bytes: Uint8Array): number {
 export function decodeDocs(bytes: Uint8Array, path: string): string[] {
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
-    throw new TypeError(
+    throw new UserError(
       `Cannot read dataset ${path}: it looks binary (a NUL byte at offset ${nul}); ` +
         "give a UTF-8 text file with one document per line",
     );
@@ -105,13 +107,13 @@ export function decodeDocs(bytes: Uint8Array, path: string): string[] {
   }
   const bad = text === "" && bytes.length > 0 ? invalidUtf8Offset(bytes) : -1;
   if (bad !== -1) {
-    throw new TypeError(
+    throw new UserError(
       `Cannot read dataset ${path}: invalid UTF-8 near byte ${bad}; save the file as UTF-8`,
     );
   }
   const docs = parseDocs(text);
   if (docs.length === 0) {
-    throw new RangeError(
+    throw new UserError(
       `Cannot read dataset ${path}: it has no documents (it is empty or only blank lines)`,
     );
   }
@@ -125,19 +127,7 @@ export function decodeDocs(bytes: Uint8Array, path: string): string[] {
  * @returns Its documents.
  */
 export async function readDocs(path: string): Promise<string[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Deno.errors.NotFound(`Cannot read dataset ${path}: no such file`);
-    }
-    if (err instanceof Deno.errors.IsADirectory || (err as Error).message?.includes("directory")) {
-      throw new TypeError(`Cannot read dataset ${path}: it is a directory, not a file`);
-    }
-    throw err;
-  }
-  return decodeDocs(bytes, path);
+  return decodeDocs(await readFileChecked(path, { what: "dataset" }), path);
 }
 
 /** Options of {@linkcode downloadDataset}. */
@@ -150,6 +140,8 @@ export interface DownloadOptions {
   timeoutMs?: number;
   /** The fetch to use (tests pass a fake one). */
   fetch?: typeof globalThis.fetch;
+  /** Where the default dataset is read from and downloaded to (tests pass another). */
+  defaultPath?: string;
 }
 
 /**
@@ -175,8 +167,8 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Downloads a dataset, checks its SHA-256, and writes it atomically: to a temporary file
- * beside `path`, renamed over `path` only once complete and verified.
+ * Downloads a dataset, checks its SHA-256, and writes it atomically (see
+ * {@linkcode writeFileAtomic}) only once complete and verified.
  *
  * @param path Where to write it.
  * @param options The URL, the expected hash, a timeout and the fetch to use.
@@ -194,15 +186,12 @@ export async function downloadDataset(path: string, options: DownloadOptions = {
   if (got !== sha256) {
     throw new Error(`Cannot download dataset: ${url} has SHA-256 ${got}, expected ${sha256}`);
   }
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.part`;
   try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
+    await Deno.mkdir(dirname(path), { recursive: true });
   } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
+    throw fileError("write dataset", path, err);
   }
+  await writeFileAtomic(path, bytes, { what: "dataset" });
 }
 
 /**
@@ -237,13 +226,13 @@ export async function loadDataset(
   path?: string,
   options: { warn?: (message: string) => void } & DownloadOptions = {},
 ): Promise<{ docs: string[]; source: DatasetSource; path: string }> {
-  const { warn = console.error, ...download } = options;
+  const { warn = console.error, defaultPath = DEFAULT_DATA_PATH, ...download } = options;
   if (path !== undefined) return { docs: await readDocs(path), source: "file", path };
-  path = DEFAULT_DATA_PATH;
+  path = defaultPath;
   try {
     return { docs: await readDocs(path), source: "file", path };
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (!((err as Error).cause instanceof Deno.errors.NotFound)) throw err;
   }
   try {
     warn(`downloading names.txt to ${path}`);

@@ -100,7 +100,8 @@ export class FastGpt {
   #dq: Float64Array;
   #dk: Float64Array;
   #dv: Float64Array;
-  #dh: Float64Array; // [T][4E]
+  #dh: Float64Array; // [4E] MLP hidden gradient of one position
+  #dLogits: Float64Array; // [V] logit gradients of one position
   #dAttnOut: Float64Array; // [T][E]
   #dw: Float64Array; // [T] attention weight gradients of one row
 
@@ -171,7 +172,8 @@ export class FastGpt {
     this.#dq = f(T * E);
     this.#dk = f(T * E);
     this.#dv = f(T * E);
-    this.#dh = f(T * 4 * E);
+    this.#dh = f(4 * E);
+    this.#dLogits = f(V);
     this.#dAttnOut = f(T * E);
     this.#dw = f(T);
   }
@@ -389,7 +391,7 @@ export class FastGpt {
     // Loss = (sum_t -log p_t) * (1/n): each position's log-probability gets -(1/n).
     const dLogp = -1 * (1 / n);
     const pe = this.#probE;
-    const dLogits = this.#dh; // scratch, [V] per position
+    const dLogits = this.#dLogits;
     for (let t = 0; t < n; t++) {
       const total = this.#probTotal[t]!;
       const r = total ** -1;

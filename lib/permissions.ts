@@ -4,7 +4,7 @@
 // host, and only it, to download from) and runs lib/cli.ts with those permissions and no more.
 
 import { dirname, join, resolve } from "node:path";
-import { parseFlags, parseSampleFlags } from "./cli.ts";
+import { parseFlags, parseSampleFlags } from "./flags.ts";
 import { DEFAULT_DATA_PATH } from "./data.ts";
 
 /**
@@ -51,11 +51,14 @@ export function permissionFlags(
         net = true;
       }
       if (flags.save !== undefined) {
-        // saved atomically through PATH.tmp (checkpoint.ts); renaming needs both to read too
+        // written atomically through PATH.tmp (files.ts); renaming needs both to read too
         read.push(flags.save, `${flags.save}.tmp`);
         write.push(flags.save, `${flags.save}.tmp`);
       }
-      if (flags.json !== undefined) write.push(flags.json);
+      if (flags.json !== undefined) {
+        read.push(flags.json, `${flags.json}.tmp`);
+        write.push(flags.json, `${flags.json}.tmp`);
+      }
     }
   } catch {
     // bad flags: the CLI reports them, with no permissions at all

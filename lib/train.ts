@@ -42,7 +42,8 @@ export function docTokens(tokenizer: Tokenizer, doc: string): number[] {
  * @param tokens The sequence (BOS, characters, BOS).
  * @returns The mean loss, as the root of a graph ready for `backward()`.
  *
- * @example An untrained model is unsure: about ln(3) for a 3-token vocabulary
+ * @example An untrained model's loss on "ab": the mean of -log p over its 3 predictions
+ * (ln 3 = 1.0986 if it were exactly uniform; its random weights make it a little worse)
  * ```ts
  * import { createGpt, DEFAULT_CONFIG } from "@lib/model.ts";
  * import { Random } from "@lib/random.ts";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { inTempDir } from "./_temp.ts";
 import { join } from "node:path";
-import { parseFlags, parseSampleFlags, run, runSample, type TrainOptions } from "@lib/cli.ts";
+import { run, runSample } from "@lib/cli.ts";
+import { parseFlags, parseSampleFlags, type TrainOptions } from "@lib/flags.ts";
 import { loadCheckpoint } from "@lib/checkpoint.ts";
 
 const UNICODE = new URL("./fixtures/unicode_names.txt", import.meta.url).pathname;
@@ -29,157 +31,194 @@ async function cli(args: string[]) {
 const base = { data: UNICODE, seed: 11, steps: 60, blockSize: 12, samples: 5 };
 
 for (const engine of ["value", "fast"] as const) {
-  Deno.test(`--stop-at then --load gives the same bits as one run (${engine} engine)`, async () => {
-    const dir = await Deno.makeTempDir();
-    const ck = join(dir, "ck.json");
-    const whole = await quiet({ ...base, engine });
-    const first = await quiet({ ...base, engine, stopAt: 25, save: ck });
-    assert.deepEqual(first.result.steps, Array.from({ length: 25 }, (_, i) => i + 1));
-    assert.deepEqual(first.result.samples, []);
-    assert.match(first.err, /stopped after step 25 of 60; resume with --load/);
-    const saved = await loadCheckpoint(ck);
-    assert.equal(saved.step, 25);
-    const rest = await quiet({ engine, load: ck, samples: 5 });
-    assert.deepEqual(rest.result.steps, Array.from({ length: 35 }, (_, i) => i + 26));
-    assert.deepEqual([...first.result.losses, ...rest.result.losses], whole.result.losses);
-    assert.deepEqual(rest.result.samples, whole.result.samples);
-    assert.ok(rest.out.includes("step   26 /   60 |") && !rest.out.includes("step   25 /"));
-    await Deno.remove(dir, { recursive: true });
-  });
+  Deno.test(
+    `--stop-at then --load gives the same bits as one run (${engine} engine)`,
+    inTempDir(async (dir) => {
+      const ck = join(dir, "ck.json");
+      const whole = await quiet({ ...base, engine });
+      const first = await quiet({ ...base, engine, stopAt: 25, save: ck });
+      assert.deepEqual(first.result.steps, Array.from({ length: 25 }, (_, i) => i + 1));
+      assert.deepEqual(first.result.samples, []);
+      assert.match(first.err, /stopped after step 25 of 60; resume with --load/);
+      const saved = await loadCheckpoint(ck);
+      assert.equal(saved.step, 25);
+      const rest = await quiet({ engine, load: ck, samples: 5 });
+      assert.deepEqual(rest.result.steps, Array.from({ length: 35 }, (_, i) => i + 26));
+      assert.deepEqual([...first.result.losses, ...rest.result.losses], whole.result.losses);
+      assert.deepEqual(rest.result.samples, whole.result.samples);
+      assert.ok(rest.out.includes("step   26 /   60 |") && !rest.out.includes("step   25 /"));
+    }),
+  );
 }
 
-Deno.test("a checkpoint saved by one engine resumes in the other", async () => {
-  const dir = await Deno.makeTempDir();
-  const ck = join(dir, "ck.json");
-  const whole = await quiet({ ...base, engine: "fast" });
-  await quiet({ ...base, engine: "fast", stopAt: 30, save: ck });
-  const rest = await quiet({ engine: "value", load: ck, samples: 5 });
-  rest.result.losses.forEach((loss, i) => {
-    const want = whole.result.losses[30 + i]!;
-    assert.ok(Math.abs(loss - want) <= 1e-12 * want);
-  });
-  assert.deepEqual(rest.result.samples, whole.result.samples);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "a checkpoint saved by one engine resumes in the other",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const whole = await quiet({ ...base, engine: "fast" });
+    await quiet({ ...base, engine: "fast", stopAt: 30, save: ck });
+    const rest = await quiet({ engine: "value", load: ck, samples: 5 });
+    rest.result.losses.forEach((loss, i) => {
+      const want = whole.result.losses[30 + i]!;
+      assert.ok(Math.abs(loss - want) <= 1e-12 * want);
+    });
+    assert.deepEqual(rest.result.samples, whole.result.samples);
+  }),
+);
 
-Deno.test("--save-every keeps a loadable checkpoint, and --save at the end has the last step", async () => {
-  const dir = await Deno.makeTempDir();
-  const ck = join(dir, "nested", "ck.json");
-  await quiet({ ...base, engine: "fast", save: ck, saveEvery: 20, stopAt: 50 });
-  assert.equal((await loadCheckpoint(ck)).step, 50);
-  assert.deepEqual([...Deno.readDirSync(join(dir, "nested"))].map((e) => e.name), ["ck.json"]);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "--save-every keeps a loadable checkpoint, and --save at the end has the last step",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    await quiet({ ...base, engine: "fast", save: ck, saveEvery: 20, stopAt: 50 });
+    assert.equal((await loadCheckpoint(ck)).step, 50);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["ck.json"]); // no temp file
+  }),
+);
 
-Deno.test("Ctrl-C during training leaves the last checkpoint intact", async () => {
-  const dir = await Deno.makeTempDir();
-  const ck = join(dir, "ck.json");
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", CLI, ...[
-      "--data",
-      UNICODE,
-      "--steps",
-      "100000",
-      "--save",
-      ck,
-      "--save-every",
-      "5",
-    ]],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  // Wait for a few checkpoints, then interrupt mid-run.
-  for (let i = 0; i < 200 && !(await Deno.stat(ck).catch(() => null)); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await new Promise((r) => setTimeout(r, 700));
-  child.kill("SIGINT");
-  const status = await child.status;
-  assert.notEqual(status.code, 0);
-  const saved = await loadCheckpoint(ck);
-  assert.ok(saved.step >= 5 && saved.step % 5 === 0, `step ${saved.step}`);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "Ctrl-C during training leaves the last checkpoint intact",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", CLI, ...[
+        "--data",
+        UNICODE,
+        "--steps",
+        "100000",
+        "--save",
+        ck,
+        "--save-every",
+        "5",
+      ]],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Wait for a few checkpoints, then interrupt mid-run.
+    for (let i = 0; i < 200 && !(await Deno.stat(ck).catch(() => null)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill("SIGINT");
+    const status = await child.status;
+    assert.notEqual(status.code, 0);
+    const saved = await loadCheckpoint(ck);
+    assert.ok(saved.step >= 5 && saved.step % 5 === 0, `step ${saved.step}`);
+  }),
+);
 
-Deno.test("bad checkpoints get a clear error naming the problem, and nothing is overwritten", async () => {
-  const dir = await Deno.makeTempDir();
-  const good = join(dir, "good.json");
-  await quiet({ ...base, engine: "fast", stopAt: 10, save: good });
-  const goodText = await Deno.readTextFile(good);
-  const json = JSON.parse(goodText);
-  const variants: [string, string, RegExp][] = [
-    [
-      "truncated",
-      goodText.slice(0, goodText.length / 2),
-      /not valid JSON \(truncated or corrupted\)/,
-    ],
-    ["version", JSON.stringify({ ...json, version: 99 }), /version 99 is not supported/],
-    ["format", JSON.stringify({ ...json, format: "pytorch" }), /format is "pytorch"/],
-    [
-      "shape",
-      JSON.stringify({ ...json, params: json.params.slice(1) }),
-      /params has \d+ numbers, the model needs \d+ \(wrong shape\)/,
-    ],
-    [
-      "corrupted",
-      JSON.stringify({
-        ...json,
-        params: json.params.map((x: number, i: number) => (i === 7 ? "x" : x)),
-      }),
-      /params\[7\] is not a finite number \(corrupted\)/,
-    ],
-    [
-      "config",
-      JSON.stringify({ ...json, config: { ...json.config, nHead: 5 } }),
-      /bad config \(.*divisible by nHead/,
-    ],
-  ];
-  for (const [name, text, message] of variants) {
-    const path = join(dir, `${name}.json`);
-    await Deno.writeTextFile(path, text);
-    const r = await cli(["--load", path, "--save", path]);
-    assert.equal(r.code, 2, `${name}: ${r.err}`);
-    assert.match(r.err, message);
-    assert.match(r.err, /error: Cannot load checkpoint .*\.json: /);
-    assert.doesNotMatch(r.err, /\n\s+at /);
-    assert.equal(await Deno.readTextFile(path), text, `${name} was overwritten`);
-  }
-  const missing = await cli(["--load", join(dir, "nope.json")]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.err, /nope.json: no such file/);
-  // Resuming on other data is refused too.
-  const other = join(dir, "other.txt");
-  await Deno.writeTextFile(other, "ana\nbob\n");
-  const wrongData = await cli(["--load", good, "--data", other]);
-  assert.equal(wrongData.code, 2);
-  assert.match(wrongData.err, /not the one the checkpoint was trained on/);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "bad checkpoints get a clear error naming the problem, and nothing is overwritten",
+  inTempDir(async (dir) => {
+    const good = join(dir, "good.json");
+    await quiet({ ...base, engine: "fast", stopAt: 10, save: good });
+    const goodText = await Deno.readTextFile(good);
+    const json = JSON.parse(goodText);
+    const variants: [string, string, RegExp][] = [
+      [
+        "truncated",
+        goodText.slice(0, goodText.length / 2),
+        /not valid JSON \(truncated or corrupted\)/,
+      ],
+      ["version", JSON.stringify({ ...json, version: 99 }), /version 99 is not supported/],
+      ["format", JSON.stringify({ ...json, format: "pytorch" }), /format is "pytorch"/],
+      [
+        "shape",
+        JSON.stringify({ ...json, params: json.params.slice(1) }),
+        /params has \d+ numbers, the model needs \d+ \(wrong shape\)/,
+      ],
+      [
+        "corrupted",
+        JSON.stringify({
+          ...json,
+          params: json.params.map((x: number, i: number) => (i === 7 ? "x" : x)),
+        }),
+        /params\[7\] is not a finite number \(corrupted\)/,
+      ],
+      [
+        "config",
+        JSON.stringify({ ...json, config: { ...json.config, nHead: 5 } }),
+        /bad config \(.*divisible by nHead/,
+      ],
+      [
+        "adam-step",
+        JSON.stringify({ ...json, adam: { ...json.adam, t: json.step + 1 } }),
+        /adam\.t must equal step \(10\)/,
+      ],
+      [
+        "uchars",
+        JSON.stringify({ ...json, uchars: json.uchars.slice(1) }),
+        /uchars must list vocabSize - 1 \(\d+\) characters/,
+      ],
+      [
+        "uchars-type",
+        JSON.stringify({ ...json, uchars: json.uchars.map((c: string, i: number) => i ? c : 7) }),
+        /uchars must list vocabSize - 1/,
+      ],
+      [
+        "step-past-schedule",
+        JSON.stringify({ ...json, step: 61, adam: { ...json.adam, t: 61 } }),
+        /step \(61\) must be 0 to 60/,
+      ],
+      [
+        "step-negative",
+        JSON.stringify({ ...json, step: -1, adam: { ...json.adam, t: -1 } }),
+        /step \(-1\) must be 0 to 60/,
+      ],
+      [
+        "seed",
+        JSON.stringify({ ...json, train: { ...json.train, seed: 1.5 } }),
+        /train \(steps, learningRate, seed, data\) is missing or malformed/,
+      ],
+      ["rng", JSON.stringify({ ...json, rng: { mt: [1, 2] } }), /rng state is missing/],
+    ];
+    for (const [name, text, message] of variants) {
+      const path = join(dir, `${name}.json`);
+      await Deno.writeTextFile(path, text);
+      const r = await cli(["--load", path, "--save", path]);
+      assert.equal(r.code, 2, `${name}: ${r.err}`);
+      assert.match(r.err, message);
+      assert.match(r.err, /error: Cannot load checkpoint .*\.json: /);
+      assert.doesNotMatch(r.err, /\n\s+at /);
+      assert.equal(await Deno.readTextFile(path), text, `${name} was overwritten`);
+    }
+    const missing = await cli(["--load", join(dir, "nope.json")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /nope.json: no such file/);
+    // Resuming on other data is refused too.
+    const other = join(dir, "other.txt");
+    await Deno.writeTextFile(other, "ana\nbob\n");
+    const wrongData = await cli(["--load", good, "--data", other]);
+    assert.equal(wrongData.code, 2);
+    assert.match(wrongData.err, /not the one the checkpoint was trained on/);
+  }),
+);
 
-Deno.test("deno task sample generates from a checkpoint: the run's names, a seed, a prefix", async () => {
-  const dir = await Deno.makeTempDir();
-  const ck = join(dir, "ck.json");
-  const whole = await quiet({ ...base, engine: "fast", save: ck });
-  const io = { out: () => {}, err: () => {} };
-  // Without --seed it continues the saved generator: the run's own samples.
-  assert.deepEqual(
-    await runSample(parseSampleFlags(["--checkpoint", ck, "--samples", "5"]), io),
-    whole.result.samples,
-  );
-  const seeded = parseSampleFlags(["--checkpoint", ck, "--seed", "3", "--temperature", "0.8"]);
-  const a = await runSample(seeded, io);
-  assert.deepEqual(await runSample(seeded, io), a);
-  assert.equal(a.length, 20);
-  const prefixed = await runSample(
-    parseSampleFlags(["--checkpoint", ck, "--prefix", "ma", "--samples", "4"]),
-    io,
-  );
-  assert.ok(prefixed.every((n) => n.startsWith("ma")), prefixed.join());
-  const bad = await cli(["sample", "--checkpoint", ck, "--prefix", "zq#"]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.err, /character "#" \(U\+0023\) at index 2 is not in the vocabulary/);
-  const none = await cli(["sample"]);
-  assert.equal(none.code, 2);
-  assert.match(none.err, /--checkpoint PATH is required/);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "deno task sample generates from a checkpoint: the run's names, a seed, a prefix",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const whole = await quiet({ ...base, engine: "fast", save: ck });
+    const io = { out: () => {}, err: () => {} };
+    // Without --seed it continues the saved generator: the run's own samples.
+    assert.deepEqual(
+      await runSample(parseSampleFlags(["--checkpoint", ck, "--samples", "5"]), io),
+      whole.result.samples,
+    );
+    const seeded = parseSampleFlags(["--checkpoint", ck, "--seed", "3", "--temperature", "0.8"]);
+    const a = await runSample(seeded, io);
+    assert.deepEqual(await runSample(seeded, io), a);
+    assert.equal(a.length, 20);
+    const prefixed = await runSample(
+      parseSampleFlags(["--checkpoint", ck, "--prefix", "ma", "--samples", "4"]),
+      io,
+    );
+    assert.ok(prefixed.every((n) => n.startsWith("ma")), prefixed.join());
+    const bad = await cli(["sample", "--checkpoint", ck, "--prefix", "zq#"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /character "#" \(U\+0023\) at index 2 is not in the vocabulary/);
+    const none = await cli(["sample"]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /--checkpoint PATH is required/);
+  }),
+);

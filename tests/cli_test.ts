@@ -2,7 +2,8 @@
 // the same samples, on each of the golden runs in ../shared/golden (copied to tests/fixtures).
 
 import assert from "node:assert/strict";
-import { formatFixed, main, parseFlags, run, type TrainOptions } from "@lib/cli.ts";
+import { formatFixed, main, run } from "@lib/cli.ts";
+import { parseFlags, type TrainOptions } from "@lib/flags.ts";
 import { fixture, haveNames, NAMES_PATH } from "./_names.ts";
 
 interface Golden {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inTempDir } from "./_temp.ts";
 import { join } from "node:path";
 import {
   decodeDocs,
@@ -8,6 +9,7 @@ import {
   parseDocs,
   readDocs,
 } from "@lib/data.ts";
+import { UserError } from "@lib/errors.ts";
 
 const encoder = new TextEncoder();
 
@@ -34,7 +36,7 @@ Deno.test("parseDocs() strips lines like Python's str.strip() and drops blank on
 Deno.test("decodeDocs() refuses binary data, invalid UTF-8 and empty files, saying where", () => {
   assert.throws(
     () => decodeDocs(new Uint8Array([0x61, 0x0a, 0x00, 0x62]), "x.bin"),
-    TypeError,
+    UserError,
     "Cannot read dataset x.bin: it looks binary (a NUL byte at offset 2)",
   );
   const bad = new Uint8Array([...encoder.encode("emma\nolivia\n"), 0xff, 0x61]);
@@ -44,34 +46,36 @@ Deno.test("decodeDocs() refuses binary data, invalid UTF-8 and empty files, sayi
   assert.deepEqual(decodeDocs(encoder.encode("\uFEFFzoë\r\n"), "bom.txt"), ["zoë"]);
 });
 
-Deno.test("readDocs() names a missing file and a directory", async () => {
-  const dir = await Deno.makeTempDir();
-  await assert.rejects(() => readDocs(join(dir, "nope.txt")), /nope.txt: no such file/);
-  await assert.rejects(() => readDocs(dir), /is a directory/);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "readDocs() names a missing file and a directory",
+  inTempDir(async (dir) => {
+    await assert.rejects(() => readDocs(join(dir, "nope.txt")), /nope.txt: no such file/);
+    await assert.rejects(() => readDocs(dir), /it is a folder, not a file/);
+  }),
+);
 
-Deno.test("downloadDataset() verifies the SHA-256 and writes atomically", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = join(dir, "sub", "names.txt");
-  const text = "emma\nolivia\n";
-  const hash = await sha256(text);
-  await downloadDataset(path, { fetch: fakeFetch(text), sha256: hash });
-  assert.equal(await Deno.readTextFile(path), text);
+Deno.test(
+  "downloadDataset() verifies the SHA-256 and writes atomically",
+  inTempDir(async (dir) => {
+    const path = join(dir, "sub", "names.txt");
+    const text = "emma\nolivia\n";
+    const hash = await sha256(text);
+    await downloadDataset(path, { fetch: fakeFetch(text), sha256: hash });
+    assert.equal(await Deno.readTextFile(path), text);
 
-  // A corrupt download leaves the good file alone and no temporary file behind.
-  await assert.rejects(
-    () => downloadDataset(path, { fetch: fakeFetch("evil\n"), sha256: hash }),
-    /has SHA-256 [0-9a-f]{64}, expected/,
-  );
-  await assert.rejects(
-    () => downloadDataset(path, { fetch: fakeFetch("gone", 404), sha256: hash }),
-    /answered 404/,
-  );
-  assert.equal(await Deno.readTextFile(path), text);
-  assert.deepEqual([...Deno.readDirSync(join(dir, "sub"))].map((e) => e.name), ["names.txt"]);
-  await Deno.remove(dir, { recursive: true });
-});
+    // A corrupt download leaves the good file alone and no temporary file behind.
+    await assert.rejects(
+      () => downloadDataset(path, { fetch: fakeFetch("evil\n"), sha256: hash }),
+      /has SHA-256 [0-9a-f]{64}, expected/,
+    );
+    await assert.rejects(
+      () => downloadDataset(path, { fetch: fakeFetch("gone", 404), sha256: hash }),
+      /answered 404/,
+    );
+    assert.equal(await Deno.readTextFile(path), text);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "sub"))].map((e) => e.name), ["names.txt"]);
+  }),
+);
 
 Deno.test("fallbackNames() lists lowercased first names from the npm datasets", async () => {
   const names = await fallbackNames();
@@ -100,19 +104,20 @@ Deno.test("loadDataset() falls back to the offline names when the download fails
   }
 });
 
-Deno.test("loadDataset() with an explicit path reads that file and never downloads", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = join(dir, "mine.txt");
-  await Deno.writeTextFile(path, "ana\nbo\n");
-  let fetched = false;
-  const result = await loadDataset(path, {
-    fetch: () => {
-      fetched = true;
-      return Promise.reject(new Error("no"));
-    },
-  });
-  assert.deepEqual(result, { docs: ["ana", "bo"], source: "file", path });
-  assert.equal(fetched, false);
-  await assert.rejects(() => loadDataset(join(dir, "missing.txt")), /no such file/);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "loadDataset() with an explicit path reads that file and never downloads",
+  inTempDir(async (dir) => {
+    const path = join(dir, "mine.txt");
+    await Deno.writeTextFile(path, "ana\nbo\n");
+    let fetched = false;
+    const result = await loadDataset(path, {
+      fetch: () => {
+        fetched = true;
+        return Promise.reject(new Error("no"));
+      },
+    });
+    assert.deepEqual(result, { docs: ["ana", "bo"], source: "file", path });
+    assert.equal(fetched, false);
+    await assert.rejects(() => loadDataset(join(dir, "missing.txt")), /no such file/);
+  }),
+);

@@ -103,10 +103,17 @@ Deno.test("softmax() gives probabilities summing to 1 with finite-difference gra
   probs.forEach((p, j) => assert.ok(Math.abs(xs[j]!.grad - ((j === 0 ? 1 : 0) - p.data)) < 1e-12));
 });
 
-Deno.test("rmsnorm() scales to unit root-mean-square", () => {
-  const out = rmsnorm([3, -4, 12].map((x) => new Value(x)));
-  const rms = Math.sqrt(out.reduce((s, v) => s + v.data ** 2, 0) / 3);
-  assert.ok(Math.abs(rms - 1) < 1e-6);
+Deno.test("rmsnorm() divides by sqrt(mean square + 1e-5)", () => {
+  const rmsOf = (xs: number[]) => {
+    const out = rmsnorm(xs.map((x) => new Value(x)));
+    return Math.sqrt(out.reduce((s, v) => s + v.data ** 2, 0) / xs.length);
+  };
+  // mean square 56.33: the epsilon moves the output's rms by 8.9e-8 below 1
+  const rms = rmsOf([3, -4, 12]);
+  assert.ok(Math.abs(rms - Math.sqrt(56 + 1 / 3) / Math.sqrt(56 + 1 / 3 + 1e-5)) < 1e-12);
+  assert.ok(1 - rms > 8e-8, `${1 - rms}`);
+  // mean square 1e-6, ten times smaller than the epsilon: the output stays small
+  assert.ok(Math.abs(rmsOf([1e-3, -1e-3]) - Math.sqrt(1e-6 / 1.1e-5)) < 1e-12);
 });
 
 Deno.test("gpt() refuses a position past the context and an unknown token", () => {

@@ -75,17 +75,19 @@ let fresh: Promise<Notebook> | undefined;
 function execute(): Promise<Notebook> {
   fresh ??= (async () => {
     const dir = await Deno.makeTempDir();
-    const out = join(dir, "executed.ipynb");
-    const { success, stderr } = await new Deno.Command("python3", {
-      args: [RUNNER, NOTEBOOK, out],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(success, `execute.py failed:\n${decoder.decode(stderr)}`);
-    const nb = readNotebook(out);
-    await Deno.remove(dir, { recursive: true });
-    return nb;
+    try {
+      const out = join(dir, "executed.ipynb");
+      const { success, stderr } = await new Deno.Command("python3", {
+        args: [RUNNER, NOTEBOOK, out],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(success, `execute.py failed:\n${decoder.decode(stderr)}`);
+      return readNotebook(out);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   })();
   return fresh;
 }

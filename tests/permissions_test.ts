@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inTempDir } from "./_temp.ts";
 import { join, resolve } from "node:path";
 import { DEFAULT_DATA_PATH } from "@lib/data.ts";
 import { DATASET_HOST, permissionFlags } from "@lib/permissions.ts";
@@ -16,8 +17,8 @@ Deno.test("permissionFlags() grants exactly the files the command line names", (
   assert.deepEqual(
     permissionFlags(["--data", "/d/names.txt", "--save", "/c/ck.json", "--json", "/o/r.json"]),
     [
-      "--allow-read=/d/names.txt,/c/ck.json,/c/ck.json.tmp",
-      "--allow-write=/c/ck.json,/c/ck.json.tmp,/o/r.json",
+      "--allow-read=/d/names.txt,/c/ck.json,/c/ck.json.tmp,/o/r.json,/o/r.json.tmp",
+      "--allow-write=/c/ck.json,/c/ck.json.tmp,/o/r.json,/o/r.json.tmp",
     ],
   );
   assert.deepEqual(permissionFlags(["--load", "/c/ck.json"], { dataPathOf: () => "/d/mine.txt" }), [
@@ -29,21 +30,22 @@ Deno.test("permissionFlags() grants exactly the files the command line names", (
   assert.deepEqual(permissionFlags(["--steps", "oops"]), []); // the CLI only prints its error
 });
 
-Deno.test("the train task's permissions let it touch its own files and nothing else", async () => {
-  const dir = await Deno.makeTempDir();
-  const data = join(dir, "names.txt");
-  const ck = join(dir, "ck.json");
-  const other = join(dir, "secret.txt");
-  await Deno.writeTextFile(data, "ana\nbo\n");
-  await Deno.writeTextFile(other, "do not read");
-  const probe = join(dir, "probe.ts");
-  await Deno.writeTextFile(
-    probe,
-    `const q = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state;
+Deno.test(
+  "the train task's permissions let it touch its own files and nothing else",
+  inTempDir(async (dir) => {
+    const data = join(dir, "names.txt");
+    const ck = join(dir, "ck.json");
+    const other = join(dir, "secret.txt");
+    await Deno.writeTextFile(data, "ana\nbo\n");
+    await Deno.writeTextFile(other, "do not read");
+    const probe = join(dir, "probe.ts");
+    await Deno.writeTextFile(
+      probe,
+      `const q = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state;
 let readOther = "read";
 try { Deno.readTextFileSync(${
-      JSON.stringify(other)
-    }); } catch (e) { readOther = (e as Error).name; }
+        JSON.stringify(other)
+      }); } catch (e) { readOther = (e as Error).name; }
 console.log(JSON.stringify({
   readData: q({ name: "read", path: ${JSON.stringify(data)} }),
   writeCheckpoint: q({ name: "write", path: ${JSON.stringify(ck)} }),
@@ -57,69 +59,70 @@ console.log(JSON.stringify({
   env: q({ name: "env" }),
   readOtherAttempt: readOther,
 }));`,
-  );
-  const flags = permissionFlags(["--data", data, "--save", ck]);
-  const { stdout, success } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...flags, probe],
-    stdout: "piped",
-  }).output();
-  assert.ok(success);
-  assert.deepEqual(JSON.parse(decoder.decode(stdout)), {
-    readData: "granted",
-    writeCheckpoint: "granted",
-    readOther: "prompt",
-    writeOther: "prompt",
-    writeData: "prompt",
-    readEtc: "prompt",
-    writeProject: "prompt",
-    net: "prompt",
-    run: "prompt",
-    env: "prompt",
-    readOtherAttempt: "NotCapable",
-  });
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("deno task train and sample run under those permissions", async () => {
-  const dir = await Deno.makeTempDir();
-  const data = join(dir, "names.txt");
-  await Deno.writeTextFile(data, "ana\nbo\nemma\n");
-  const ck = join(dir, "ck.json");
-  const json = join(dir, "run.json");
-  const task = (args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", ...args],
-      cwd: ROOT,
+    );
+    const flags = permissionFlags(["--data", data, "--save", ck]);
+    const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flags, probe],
       stdout: "piped",
-      stderr: "piped",
     }).output();
-  const trained = await task([
-    "train",
-    "--data",
-    data,
-    "--steps",
-    "20",
-    "--stop-at",
-    "10",
-    "--save",
-    ck,
-  ]);
-  assert.equal(trained.code, 0, decoder.decode(trained.stderr));
-  const resumed = await task([
-    "train",
-    "--load",
-    ck,
-    "--save",
-    ck,
-    "--json",
-    json,
-    "--engine",
-    "fast",
-  ]);
-  assert.equal(resumed.code, 0, decoder.decode(resumed.stderr));
-  assert.deepEqual(JSON.parse(await Deno.readTextFile(json)).steps.length, 10);
-  const sampled = await task(["sample", "--checkpoint", ck, "--samples", "2"]);
-  assert.equal(sampled.code, 0, decoder.decode(sampled.stderr));
-  assert.match(decoder.decode(sampled.stdout), /^sample {2}1: .*\nsample {2}2: .*\n$/);
-  await Deno.remove(dir, { recursive: true });
-});
+    assert.ok(success);
+    assert.deepEqual(JSON.parse(decoder.decode(stdout)), {
+      readData: "granted",
+      writeCheckpoint: "granted",
+      readOther: "prompt",
+      writeOther: "prompt",
+      writeData: "prompt",
+      readEtc: "prompt",
+      writeProject: "prompt",
+      net: "prompt",
+      run: "prompt",
+      env: "prompt",
+      readOtherAttempt: "NotCapable",
+    });
+  }),
+);
+
+Deno.test(
+  "deno task train and sample run under those permissions",
+  inTempDir(async (dir) => {
+    const data = join(dir, "names.txt");
+    await Deno.writeTextFile(data, "ana\nbo\nemma\n");
+    const ck = join(dir, "ck.json");
+    const json = join(dir, "run.json");
+    const task = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["task", "-q", ...args],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const trained = await task([
+      "train",
+      "--data",
+      data,
+      "--steps",
+      "20",
+      "--stop-at",
+      "10",
+      "--save",
+      ck,
+    ]);
+    assert.equal(trained.code, 0, decoder.decode(trained.stderr));
+    const resumed = await task([
+      "train",
+      "--load",
+      ck,
+      "--save",
+      ck,
+      "--json",
+      json,
+      "--engine",
+      "fast",
+    ]);
+    assert.equal(resumed.code, 0, decoder.decode(resumed.stderr));
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(json)).steps.length, 10);
+    const sampled = await task(["sample", "--checkpoint", ck, "--samples", "2"]);
+    assert.equal(sampled.code, 0, decoder.decode(sampled.stderr));
+    assert.match(decoder.decode(sampled.stdout), /^sample {2}1: .*\nsample {2}2: .*\n$/);
+  }),
+);

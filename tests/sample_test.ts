@@ -41,9 +41,23 @@ Deno.test("sample() is reproducible for a seed and stays in the vocabulary", () 
   );
   assert.deepEqual(namesA, namesB);
   for (const name of namesA) {
-    assert.ok(name.length <= 7);
     assert.ok([...name].every((ch) => tokenizer.uchars.includes(ch)));
   }
+});
+
+Deno.test("sample() stops at blockSize characters when the model never predicts BOS", () => {
+  // Trained only on documents longer than the context, the model never sees BOS as a target
+  // after the first position, so names run to the context's end: blockSize characters, no more.
+  const long = Tokenizer.fromDocs(["abababababab"]);
+  const blockSize = 5;
+  const rng = new Random(1);
+  const model = createGpt({ ...DEFAULT_CONFIG, vocabSize: long.vocabSize, blockSize }, { rng });
+  const adam = new Adam(model.params.length, { numSteps: 60, learningRate: 0.05 });
+  for (let i = 0; i < 60; i++) {
+    trainStep(model, { tokens: docTokens(long, "abababababab"), adam });
+  }
+  const names = Array.from({ length: 10 }, () => sample(model, long, { rng, temperature: 1 }));
+  for (const name of names) assert.equal([...name].length, blockSize, JSON.stringify(names));
 });
 
 Deno.test("sample() continues a prefix and validates its inputs", () => {
