@@ -65,6 +65,26 @@ def coalesce_streams(outputs):
     return merged
 
 
+def write_atomic(nb, target):
+    """Writes the notebook as lib/files.ts writes every file: a temporary file in the same folder,
+    fsync, rename over the target, fsync the folder; an interrupted run leaves the old file whole."""
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def main(argv):
     if len(argv) not in (2, 3):
         print(__doc__.strip(), file=sys.stderr)
@@ -87,7 +107,7 @@ def main(argv):
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.outputs)
-    nbformat.write(nb, target)
+    write_atomic(nb, target)
     return 0
 
 

@@ -4,22 +4,14 @@
 
 import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
+import { runCli } from "./_cli.ts";
 import { join } from "node:path";
 import { parseDocs } from "@lib/data.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 
-const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
 
-async function train(args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", CLI, "--engine", "fast", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
-}
+const train = (args: string[]) => runCli(["--engine", "fast", ...args]);
 
 async function file(
   dir: string,
@@ -206,3 +198,91 @@ Deno.test("property: Tokenizer round-trips random text, one id per code point", 
     }
   }
 });
+
+Deno.test(
+  "outputs that would clobber an input, or cannot be written, are refused before step 1",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "my.txt", "emma\nolivia\nava\n");
+    await Deno.symlink(data, join(dir, "link.txt"));
+    const ck = join(dir, "ck.json");
+    const made = await train(["--data", data, "--steps", "4", "--stop-at", "2", "--save", ck]);
+    assert.equal(made.code, 0, made.err);
+    await file(dir, "a-file", "x");
+    const snapshot = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [...Deno.readDirSync(dir)].map(async (
+            e,
+          ) => [e.name, await Deno.readFile(join(dir, e.name))]),
+        ),
+      );
+    const before = await snapshot();
+    const cases: [string[], RegExp][] = [
+      [
+        ["--data", data, "--json", data],
+        /Cannot write --json .*my\.txt: it is the same file as --data/,
+      ],
+      [
+        ["--data", data, "--save", data],
+        /Cannot write --save .*my\.txt: it is the same file as --data/,
+      ],
+      [["--data", join(dir, "link.txt"), "--json", data], /same file as --data .*link\.txt/],
+      [
+        ["--data", data, "--save", ck, "--json", ck],
+        /Cannot write --json .*: it is the same file as --save/,
+      ],
+      [
+        ["--load", ck, "--json", ck],
+        /Cannot write --json .*ck\.json: it is the same file as --load/,
+      ],
+      [
+        ["--data", data, "--json", join(dir, "nodir", "x.json")],
+        /Cannot write --json file .*x\.json: folder .*nodir\/ does not exist/,
+      ],
+      [
+        ["--data", data, "--save", join(dir, "a-file", "ck.json")],
+        /Cannot write --save file .*: .*a-file\/ is a file, not a folder/,
+      ],
+      [["--data", data, "--json", dir], /Cannot write --json file .*: it is a folder, not a file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await train(args);
+      assertUserError(r, message);
+      assert.equal(r.err.trim().split("\n").length, 1, r.err);
+      assert.doesNotMatch(r.out, /step/, "refused before training");
+      assert.deepEqual(await snapshot(), before, args.join(" "));
+    }
+    // Resuming in place stays allowed: the checkpoint moves forward, atomically.
+    const resumed = await train(["--load", ck, "--save", ck]);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.equal(JSON.parse(await Deno.readTextFile(ck)).step, 4);
+  }),
+);
+
+Deno.test(
+  "integers: any --seed Python takes, and sizes too large to run say the limit",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\n");
+    for (const seed of ["99999999999999999999999", "-18446744073709551617"]) {
+      const r = await train(["--data", data, "--seed", seed, "--steps", "2", "--samples", "1"]);
+      assert.equal(r.code, 0, r.err);
+    }
+    const cases: [string[], RegExp][] = [
+      [
+        ["--steps", "99999999999999999999"],
+        /--steps \("99999999999999999999"\) must be at most 1,000,000,000/,
+      ],
+      [["--n-embd", "100000", "--n-head", "1"], /--n-embd \("100000"\) must be at most 8,192/],
+      [
+        ["--n-embd", "4096", "--n-head", "1", "--block-size", "4096"],
+        /Cannot build model: it needs about \d+\.\d GiB/,
+      ],
+      [["--seed", "1e3"], /--seed \("1e3"\) must be an integer/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await train(["--data", data, ...args]);
+      assertUserError(r, message);
+      assert.doesNotMatch(r.out, /step/);
+    }
+  }),
+);

@@ -9,6 +9,7 @@
 // 3. Memory over a long run: resident memory of 20,000 Value-engine steps (in this process,
 //    with train's V8 flags), and its growth after the first 1,000.
 
+import { writeFileAtomic } from "../lib/files.ts";
 import { join } from "node:path";
 import { Adam } from "../lib/adam.ts";
 import { createGpt } from "../lib/model.ts";
@@ -219,7 +220,7 @@ console.log(
     `growth after step 1000: ${fmt(memory.growthAfterFirst1000 * 100, 1)}%`,
 );
 
-await Deno.writeTextFile(
+await writeFileAtomic(
   OUT,
   JSON.stringify(
     { target: Deno.build.target, runs: RUNS, wholeProcess: runFigures, scaling, memory },
@@ -227,5 +228,6 @@ await Deno.writeTextFile(
     2,
   ) +
     "\n",
+  { what: "benchmark figures" },
 );
 console.log(`\nwrote ${OUT}`);

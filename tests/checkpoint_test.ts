@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
+import { runCli } from "./_cli.ts";
 import { join } from "node:path";
 import { run, runSample } from "@lib/cli.ts";
 import { parseFlags, parseSampleFlags, type TrainOptions } from "@lib/flags.ts";
 import { loadCheckpoint } from "@lib/checkpoint.ts";
+import { Random } from "@lib/random.ts";
 
 const UNICODE = new URL("./fixtures/unicode_names.txt", import.meta.url).pathname;
 const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
 
 async function quiet(options: Partial<TrainOptions>) {
   let out = "";
@@ -19,14 +20,7 @@ async function quiet(options: Partial<TrainOptions>) {
   return { out, err, result };
 }
 
-async function cli(args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", CLI, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
-}
+const cli = runCli;
 
 const base = { data: UNICODE, seed: 11, steps: 60, blockSize: 12, samples: 5 };
 
@@ -220,5 +214,70 @@ Deno.test(
     const none = await cli(["sample"]);
     assert.equal(none.code, 2);
     assert.match(none.err, /--checkpoint PATH is required/);
+  }),
+);
+
+Deno.test(
+  "crash consistency: SIGKILL at 20 random moments of a --save-every 1 run loses nothing",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const options = { ...base, engine: "fast" as const, steps: 80 };
+    const whole = await quiet(options);
+    const rng = new Random(2024);
+    let resumed = 0;
+    for (let kill = 0; kill < 20; kill++) {
+      await Deno.remove(ck).catch(() => {});
+      const child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-write", CLI, ...[
+          "--data",
+          UNICODE,
+          "--seed",
+          "11",
+          "--block-size",
+          "12",
+          "--steps",
+          "80",
+          "--engine",
+          "fast",
+          "--save",
+          ck,
+          "--save-every",
+          "1",
+        ]],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      // Wait for the first checkpoint, then kill at a random moment of the rest of the run.
+      for (let i = 0; i < 400 && !(await Deno.stat(ck).catch(() => null)); i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, rng.random() * 250));
+      child.kill("SIGKILL");
+      await child.status;
+      const saved = await loadCheckpoint(ck); // whatever is there loads
+      if (saved.step === 80) continue; // the run finished first
+      resumed++;
+      const rest = await quiet({ engine: "fast", load: ck, samples: 5 });
+      assert.deepEqual(rest.result.losses, whole.result.losses.slice(saved.step), `kill ${kill}`);
+      assert.deepEqual(rest.result.samples, whole.result.samples);
+    }
+    assert.ok(resumed >= 10, `only ${resumed} of 20 kills landed mid-run`);
+  }),
+);
+
+Deno.test(
+  "a seed beyond 2^64 survives a checkpoint (as decimal text) and resumes to the same bits",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const seed = parseFlags(["--seed", "-18446744073709551617"]).seed;
+    assert.equal(seed, -18446744073709551617n);
+    const options = { ...base, engine: "fast" as const, seed, steps: 20 };
+    const whole = await quiet(options);
+    assert.notDeepEqual(whole.result.losses, (await quiet({ ...options, seed: 1 })).result.losses);
+    await quiet({ ...options, stopAt: 8, save: ck });
+    assert.equal((await loadCheckpoint(ck)).train.seed, "-18446744073709551617");
+    const rest = await quiet({ engine: "fast", load: ck, samples: 5 });
+    assert.deepEqual(rest.result.losses, whole.result.losses.slice(8));
+    assert.deepEqual(rest.result.samples, whole.result.samples);
   }),
 );

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { lossError } from "@lib/cli.ts";
 import { UserError } from "@lib/errors.ts";
 import { inTempDir } from "./_temp.ts";
+import { runCli } from "./_cli.ts";
 
-const decoder = new TextDecoder();
 const LIB = new URL("../lib/", import.meta.url).href;
 
 // Runs main() in a child process after `patch` (TypeScript) has broken the fast engine.
@@ -22,22 +22,7 @@ Deno.exit(await main(Deno.args));
   );
   const data = join(dir, "names.txt");
   await Deno.writeTextFile(data, "emma\nolivia\nava\nisabella\nsophia\n");
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      script,
-      "--data",
-      data,
-      "--engine",
-      "fast",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+  return await runCli(["--data", data, "--engine", "fast", ...args], { script });
 }
 
 Deno.test(

@@ -1,0 +1,21 @@
+// Test helper: the CLI run as a user runs it, in its own process (exit code, stdout, stderr).
+
+const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/**
+ * Runs `lib/cli.ts` (or another `script` that calls its `main`) with read and write access.
+ *
+ * @returns The exit code and what it printed.
+ */
+export async function runCli(
+  args: string[],
+  options: { script?: string } = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", options.script ?? CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+}
