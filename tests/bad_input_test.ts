@@ -10,7 +10,6 @@ import { parseDocs } from "@lib/data.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 
-
 const train = (args: string[]) => runCli(["--engine", "fast", ...args]);
 
 async function file(
