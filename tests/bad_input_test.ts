@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
 import { runCli } from "./_cli.ts";
 import { join } from "node:path";
-import { parseDocs } from "@lib/data.ts";
+import { DEFAULT_DATA_PATH, parseDocs } from "@lib/data.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 
@@ -243,6 +243,11 @@ Deno.test(
         /Cannot write --save file .*: .*a-file\/ is a file, not a folder/,
       ],
       [["--data", data, "--json", dir], /Cannot write --json file .*: it is a folder, not a file/],
+      // the default dataset, read or downloaded: not an output either
+      [
+        ["--json", DEFAULT_DATA_PATH],
+        /Cannot write --json .*names\.txt: it is the same file as the dataset/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await train(args);

@@ -198,7 +198,8 @@ async function mountTiny(dir: string, size: string): Promise<boolean> {
 }
 
 Deno.test(
-  "a real full disk: --save fails with one line, the earlier checkpoint whole, no temp file",
+  "a real full disk: --save fails with one line, the earlier checkpoint whole, no temp file; " +
+    "a read-only one is refused up front",
   inTempDir(async (dir) => {
     const disk = join(dir, "disk");
     Deno.mkdirSync(disk);
@@ -220,6 +221,14 @@ Deno.test(
       assert.doesNotMatch(err, /\n\s+at /);
       assert.deepEqual(await Deno.readFile(ck), before);
       assert.deepEqual([...Deno.readDirSync(disk)].map((e) => e.name), ["ck.json"]);
+      // Read-only: refused before step 1, not after training.
+      const remount = await new Deno.Command("mount", { args: ["-o", "remount,ro", disk] })
+        .output();
+      assert.ok(remount.success);
+      const ro = await train(["--steps", "3", "--json", join(disk, "run.json")]);
+      assert.equal(ro.code, 2, ro.err);
+      assert.match(ro.err, /Cannot write --json file .*run\.json: the file system is read-only/);
+      assert.doesNotMatch(ro.out, /step/);
     } finally {
       await new Deno.Command("umount", { args: [disk] }).output();
     }
