@@ -33,6 +33,8 @@ export interface Checkpoint {
      * that a resumed run reads the same ones.
      */
     data: { path: string | null; numDocs: number; sha256: string };
+    /** The fraction of the shuffled documents held out (the last ones); absent means 0. */
+    valSplit?: number;
   };
   /** Number of steps completed. */
   step: number;
@@ -133,6 +135,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     (train.data.path !== null && typeof train.data.path !== "string")
   ) {
     fail(path, "train (steps, learningRate, seed, data) is missing or malformed");
+  }
+  if (train.valSplit !== undefined && !(train.valSplit >= 0 && train.valSplit < 1)) {
+    fail(path, `train.valSplit (${train.valSplit}) must be a fraction from 0 up to 1`);
   }
   const step = raw.step as number;
   if (!Number.isSafeInteger(step) || step < 0 || step > train.steps) {

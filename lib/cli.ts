@@ -12,11 +12,22 @@ import {
   saveCheckpoint,
 } from "./checkpoint.ts";
 import { DEFAULT_DATA_PATH, loadDataset, sha256Hex } from "./data.ts";
+import {
+  evaluate,
+  type Evaluation,
+  type Origin,
+  sampleOrigins,
+  type Split,
+  splitDocs,
+} from "./eval.ts";
 import { EXIT_BUG, EXIT_USAGE, UserError } from "./errors.ts";
 import { FastGpt } from "./fast.ts";
 import { checkOutputs, writeFileAtomic } from "./files.ts";
 import {
   type EngineName,
+  type EvalOptions,
+  evalUsage,
+  parseEvalFlags,
   parseFlags,
   parseSampleFlags,
   type SampleOptions,
@@ -40,6 +51,8 @@ export interface Engine {
   ): string;
   /** A copy of the parameters, in state-dict order. */
   snapshot(): Float64Array;
+  /** A fast-engine model holding the current parameters, for forward-only evaluation. */
+  evaluator(): FastGpt;
 }
 
 /**
@@ -65,14 +78,21 @@ export function createEngine(
       trainStep: (tokens, adam) => fast.trainStep(tokens, adam),
       sample: (tokenizer, opts) => fast.sample(tokenizer, opts),
       snapshot: () => Float64Array.from(fast.params),
+      evaluator: () => fast, // its forward pass leaves nothing that training needs
     };
   }
   const model = createGpt(config, options);
+  let evaluator: FastGpt | undefined;
   return {
     numParams: model.params.length,
     trainStep: (tokens, adam) => trainStep(model, { tokens, adam }),
     sample: (tokenizer, opts) => sample(model, tokenizer, opts),
     snapshot: () => Float64Array.from(model.params, (p) => p.data),
+    evaluator: () => {
+      evaluator ??= new FastGpt(config, new Float64Array(model.params.length));
+      model.params.forEach((p, i) => evaluator!.params[i] = p.data);
+      return evaluator;
+    },
   };
 }
 
@@ -95,6 +115,12 @@ export interface RunResult {
   losses: number[];
   /** The sampled names (none if the run stopped before the end of its schedule). */
   samples: string[];
+  /** How many documents were held out (`--val-split`). */
+  num_val_docs: number;
+  /** The held-out loss after each evaluation. */
+  evals: { step: number; val_loss: number }[];
+  /** For each sample: a training document, a held-out one, or new. */
+  sample_origin: Origin[];
 }
 
 // Identifies a dataset in a checkpoint: the hash of its documents in training order.
@@ -163,6 +189,44 @@ function checkMemory(config: GptConfig): void {
   }
 }
 
+// The documents of a run in training order: the dataset read and shuffled as the reference
+// shuffles it, and, when resuming, checked against the checkpoint's hash of them.
+async function shuffledDocs(
+  dataPath: string | undefined,
+  options: { rng: Random; checkpoint?: Checkpoint; checkpointPath?: string; hash: boolean },
+  io: { err: (text: string) => void },
+): Promise<{ docs: string[]; dataHash: string }> {
+  const { rng, checkpoint } = options;
+  const { docs } = await loadDataset(dataPath, { warn: (m) => io.err(`${m}\n`) });
+  rng.shuffle(docs);
+  const dataHash = options.hash || checkpoint ? await docsHash(docs) : "";
+  if (checkpoint && checkpoint.train.data.sha256 !== dataHash) {
+    throw new UserError(
+      `Cannot resume from ${options.checkpointPath}: the dataset (${
+        dataPath ?? "data/names.txt"
+      }, ${docs.length} documents) is not the one the checkpoint was trained on ` +
+        `(${checkpoint.train.data.numDocs} documents); pass the original with --data`,
+    );
+  }
+  return { docs, dataHash };
+}
+
+// Splits the documents, refusing a split that holds out none.
+function heldOut(docs: readonly string[], valSplit: number): Split {
+  const split = splitDocs(docs, valSplit);
+  if (valSplit > 0 && split.val.length === 0) {
+    throw new UserError(
+      `Cannot split documents: --val-split ${valSplit} of ${docs.length} documents holds out ` +
+        `none; give at least ${formatFixed(1 / docs.length, 4)}`,
+    );
+  }
+  return split;
+}
+
+// "val loss 1.8024 | perplexity 6.06"
+const lossLine = (name: string, loss: number) =>
+  `${name} ${formatFixed(loss, 4)} | perplexity ${formatFixed(Math.exp(loss), 2)}`;
+
 // A checkpoint's seed: a number, or the decimal text of a larger integer.
 const seedOf = (seed: number | string) => typeof seed === "string" ? BigInt(seed) : seed;
 
@@ -183,6 +247,18 @@ export async function run(
   const numSteps = checkpoint?.train.steps ?? options.steps;
   const learningRate = checkpoint?.train.learningRate ?? options.lr;
   const dataPath = options.data ?? checkpoint?.train.data.path ?? undefined;
+  const valSplit = checkpoint ? checkpoint.train.valSplit ?? 0 : options.valSplit ?? 0;
+  if (checkpoint && options.valSplit !== undefined && options.valSplit !== valSplit) {
+    throw new UserError(
+      `Cannot resume from ${options.load}: it was trained with --val-split ${valSplit}, not ` +
+        `${options.valSplit}; drop --val-split (the checkpoint keeps its split)`,
+    );
+  }
+  if (options.evalEvery !== undefined && valSplit === 0) {
+    throw new UserError(
+      `Cannot evaluate: ${options.load} was trained without held-out documents (--val-split 0)`,
+    );
+  }
 
   // Refuse, before any work, an output that would overwrite an input or cannot be written.
   const inputs = [
@@ -196,18 +272,17 @@ export async function run(
   await checkOutputs({ inputs, outputs }, { allowed: [["--save", "--load"]] });
 
   const rng = new Random(seed);
-  const { docs } = await loadDataset(dataPath, { warn: (m) => io.err(`${m}\n`) });
-  rng.shuffle(docs);
-  const needHash = checkpoint !== undefined || options.save !== undefined;
-  const dataHash = needHash ? await docsHash(docs) : "";
-  if (checkpoint && checkpoint.train.data.sha256 !== dataHash) {
-    throw new UserError(
-      `Cannot resume from ${options.load}: the dataset (${dataPath ?? "data/names.txt"}, ` +
-        `${docs.length} documents) is not the one the checkpoint was trained on ` +
-        `(${checkpoint.train.data.numDocs} documents); pass the original with --data`,
-    );
-  }
+  const { docs, dataHash } = await shuffledDocs(dataPath, {
+    rng,
+    checkpoint,
+    checkpointPath: options.load,
+    hash: options.save !== undefined,
+  }, io);
+  const split = heldOut(docs, valSplit);
   io.out(`num docs: ${docs.length}\n`);
+  if (split.val.length > 0) {
+    io.out(`val docs: ${split.val.length} held out; training on ${split.train.length}\n`);
+  }
   const tokenizer = checkpoint ? new Tokenizer(checkpoint.uchars) : Tokenizer.fromDocs(docs);
   io.out(`vocab size: ${tokenizer.vocabSize}\n`);
   const config = checkpoint?.config ?? validateConfig({
@@ -247,6 +322,7 @@ export async function run(
         learningRate,
         seed: typeof seed === "bigint" ? String(seed) : seed,
         data: { path: dataPath ?? null, numDocs: docs.length, sha256: dataHash },
+        ...(valSplit > 0 ? { valSplit } : {}),
       },
       step,
       params: Array.from(engine.snapshot()),
@@ -258,19 +334,32 @@ export async function run(
 
   const steps: number[] = [];
   const losses: number[] = [];
+  const evals: { step: number; val_loss: number }[] = [];
+  const evaluateVal = (step: number) => {
+    const { loss } = evaluate(engine.evaluator(), tokenizer, split.val);
+    evals.push({ step, val_loss: loss });
+    return loss;
+  };
   for (let step = first; step < last; step++) {
-    const doc = docs[step % docs.length]!;
+    const doc = split.train[step % split.train.length]!;
     const loss = engine.trainStep(docTokens(tokenizer, doc), adam);
     if (!Number.isFinite(loss)) throw lossError(loss, step + 1, losses, learningRate);
     steps.push(step + 1);
     losses.push(loss);
     const [at, of] = [String(step + 1).padStart(4), String(numSteps).padStart(4)];
     io.out(`step ${at} / ${of} | loss ${formatFixed(loss, 4)}\r`);
+    if (options.evalEvery && (step + 1) % options.evalEvery === 0 && step + 1 < last) {
+      io.out(`\n${lossLine(`eval step ${at} / ${of} | val loss`, evaluateVal(step + 1))}\n`);
+    }
     if (options.saveEvery && (step + 1) % options.saveEvery === 0 && step + 1 < last) {
       await save(step + 1);
     }
   }
   await save(last);
+  if (split.val.length > 0) {
+    const valLoss = evaluateVal(last);
+    io.out(`\n${lossLine("val loss", valLoss)} (${split.val.length} held-out documents)`);
+  }
 
   const samples: string[] = [];
   if (last < numSteps) {
@@ -287,6 +376,14 @@ export async function run(
       io.out(`sample ${String(i + 1).padStart(2)}: ${name}\n`);
     }
   }
+  const origins = sampleOrigins(samples, split);
+  if (split.val.length > 0 && samples.length > 0) {
+    const count = (o: Origin) => origins.filter((x) => x === o).length;
+    io.out(
+      `samples: ${count("new")} new, ${count("train")} in the training set, ` +
+        `${count("val")} in the held-out set\n`,
+    );
+  }
   return {
     num_docs: docs.length,
     vocab_size: tokenizer.vocabSize,
@@ -294,7 +391,56 @@ export async function run(
     steps,
     losses,
     samples,
+    num_val_docs: split.val.length,
+    evals,
+    sample_origin: origins,
   };
+}
+
+/** What `deno task eval` measured. */
+export interface EvalResult {
+  train: Evaluation;
+  /** Absent when the run held no documents out. */
+  val?: Evaluation;
+}
+
+/**
+ * Measures a checkpoint's loss on its training documents and on its held-out ones, without
+ * training: the dataset is read, shuffled and split as the run did it.
+ *
+ * @param options The settings.
+ * @param io Where the losses (`out`) and notices (`err`) go.
+ * @returns The two evaluations.
+ */
+export async function runEval(
+  options: EvalOptions,
+  io: { out: (text: string) => void; err: (text: string) => void },
+): Promise<EvalResult> {
+  const checkpoint = await loadCheckpoint(options.checkpoint!);
+  const dataPath = options.data ?? checkpoint.train.data.path ?? undefined;
+  const rng = new Random(seedOf(checkpoint.train.seed));
+  const { docs } = await shuffledDocs(dataPath, {
+    rng,
+    checkpoint,
+    checkpointPath: options.checkpoint,
+    hash: true,
+  }, io);
+  const split = heldOut(docs, checkpoint.train.valSplit ?? 0);
+  const tokenizer = new Tokenizer(checkpoint.uchars);
+  const model = new FastGpt(checkpoint.config, Float64Array.from(checkpoint.params));
+  io.out(
+    `checkpoint: step ${checkpoint.step} of ${checkpoint.train.steps}, ` +
+      `${split.train.length} training and ${split.val.length} held-out documents\n`,
+  );
+  const train = evaluate(model, tokenizer, split.train);
+  io.out(`${lossLine("train loss", train.loss)} (${train.positions} tokens)\n`);
+  if (split.val.length === 0) {
+    io.err("note: no held-out documents: this run was trained with --val-split 0\n");
+    return { train };
+  }
+  const val = evaluate(model, tokenizer, split.val);
+  io.out(`${lossLine("val loss  ", val.loss)} (${val.positions} tokens)\n`);
+  return { train, val };
 }
 
 /**
@@ -380,6 +526,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const err = writer(Deno.stderr);
   const io = { out, err };
   try {
+    if (args[0] === "eval") {
+      const options = parseEvalFlags(args.slice(1));
+      if (options.help) out(evalUsage());
+      else await runEval(options, io);
+      return 0;
+    }
     if (args[0] === "sample") {
       const options = parseSampleFlags(args.slice(1));
       if (options.help) out(sampleUsage());

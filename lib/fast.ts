@@ -94,6 +94,7 @@ export class FastGpt {
   #xOut: Float64Array; // [T][E] stream leaving the last layer
   #probE: Float64Array; // [T][V] exps of the logits (less their max)
   #probTotal: Float64Array; // [T] their sum
+  #losses: Float64Array; // [T] -log p(target) of each position
   // backward scratch
   #dx: Float64Array; // [T][E]
   #dxn: Float64Array; // [T][E]
@@ -167,6 +168,7 @@ export class FastGpt {
     this.#xOut = f(T * E);
     this.#probE = f(T * V);
     this.#probTotal = f(T);
+    this.#losses = f(T);
     this.#dx = f(T * E);
     this.#dxn = f(T * E);
     this.#dq = f(T * E);
@@ -200,6 +202,8 @@ export class FastGpt {
   }
 
   // y[r] = sum_c W[r][c] * x[c], summed as Python's sum() does: (w0*x0 + 0) + w1*x1 + ...
+  // Four rows at a time: four independent sums the processor can overlap, each still added up
+  // in exactly that order, so every result has the same bits.
   #linear(
     slot: MatrixSlot,
     x: Float64Array,
@@ -209,9 +213,32 @@ export class FastGpt {
   ): void {
     const p = this.params;
     const { offset, rows, cols } = slot;
-    for (let r = 0; r < rows; r++) {
+    const x0 = x[xOff]!;
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      const w0 = offset + r * cols;
+      const w1 = w0 + cols;
+      const w2 = w1 + cols;
+      const w3 = w2 + cols;
+      let a0 = p[w0]! * x0 + 0;
+      let a1 = p[w1]! * x0 + 0;
+      let a2 = p[w2]! * x0 + 0;
+      let a3 = p[w3]! * x0 + 0;
+      for (let c = 1; c < cols; c++) {
+        const xc = x[xOff + c]!;
+        a0 += p[w0 + c]! * xc;
+        a1 += p[w1 + c]! * xc;
+        a2 += p[w2 + c]! * xc;
+        a3 += p[w3 + c]! * xc;
+      }
+      y[yOff + r] = a0;
+      y[yOff + r + 1] = a1;
+      y[yOff + r + 2] = a2;
+      y[yOff + r + 3] = a3;
+    }
+    for (; r < rows; r++) {
       const w = offset + r * cols;
-      let acc = p[w]! * x[xOff]! + 0;
+      let acc = p[w]! * x0 + 0;
       for (let c = 1; c < cols; c++) acc += p[w + c]! * x[xOff + c]!;
       y[yOff + r] = acc;
     }
@@ -283,7 +310,21 @@ export class FastGpt {
    * @returns The mean cross-entropy loss.
    */
   forward(tokens: ArrayLike<number>): number {
-    const { nEmbd: E, vocabSize: V, blockSize, nLayer } = this.config;
+    const losses = this.positionLosses(tokens);
+    let lossSum = losses[0]! + 0; // Python's sum() starts from 0
+    for (let t = 1; t < losses.length; t++) lossSum += losses[t]!;
+    return lossSum * (1 / losses.length);
+  }
+
+  /**
+   * Runs the model over a sequence (as {@linkcode FastGpt.forward} does) and returns the loss of
+   * each position, -log p(next token): what held-out evaluation adds up.
+   *
+   * @param tokens The sequence (BOS, characters, BOS).
+   * @returns `min(blockSize, tokens.length - 1)` losses, valid until the next call.
+   */
+  positionLosses(tokens: ArrayLike<number>): Float64Array {
+    const { vocabSize: V, blockSize } = this.config;
     const n = Math.min(blockSize, tokens.length - 1);
     if (n < 1) throw new RangeError("Cannot compute loss: a sequence needs at least 2 tokens");
     this.#n = n;
@@ -295,19 +336,58 @@ export class FastGpt {
       if (t < n) this.#tokens[t] = id;
       if (t > 0) this.#targets[t - 1] = id;
     }
-    const p = this.params;
-    let lossSum = 0;
+    const losses = this.#losses;
     for (let t = 0; t < n; t++) {
-      const te = this.#wte.offset + this.#tokens[t]! * E;
-      const pe = this.#wpe.offset + t * E;
-      const emb = this.#emb;
-      for (let i = 0; i < E; i++) emb[t * E + i] = p[te + i]! + p[pe + i]!;
-      this.#rmsnorm(emb, this.#acts[0]!.xIn, t, this.#z0);
-      for (let l = 0; l < nLayer; l++) this.#layerForward(l, t);
-      const loss = this.#headForward(t);
-      lossSum = t === 0 ? loss + 0 : lossSum + loss; // Python's sum() starts from 0
+      this.#position(t, this.#tokens[t]!);
+      this.#head(t);
+      losses[t] = this.lossAt(t, this.#targets[t]!);
     }
-    return lossSum * (1 / n);
+    return losses.subarray(0, n);
+  }
+
+  /**
+   * Runs one position: token `tokenId` at position `t`, attending over positions 0..t-1 as the
+   * latest calls left them, through to the next-token probabilities. A sequence run a position
+   * at a time gives the same numbers as {@linkcode FastGpt.positionLosses}, and sequences that
+   * share a prefix can share its positions (held-out evaluation walks a trie of documents so).
+   *
+   * @param t The position, 0 <= t < blockSize.
+   * @param tokenId The token at it.
+   */
+  runPosition(t: number, tokenId: number): void {
+    const { blockSize, vocabSize: V } = this.config;
+    if (!Number.isInteger(t) || t < 0 || t >= blockSize) {
+      throw new RangeError(`Cannot run model: position ${t} is outside 0..${blockSize - 1}`);
+    }
+    if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= V) {
+      throw new RangeError(`Cannot run model: token ${tokenId} is outside 0..${V - 1}`);
+    }
+    this.#position(t, tokenId);
+    this.#head(t);
+  }
+
+  /**
+   * The loss -log p(target) at position `t` of the latest run.
+   *
+   * @param t The position.
+   * @param target The next token.
+   * @returns The loss.
+   */
+  lossAt(t: number, target: number): number {
+    const prob = this.#probE[t * this.config.vocabSize + target]! * this.#probTotal[t]! ** -1;
+    return Math.log(prob) * -1;
+  }
+
+  // Token tokenId at position t, through every layer (earlier positions are in the buffers).
+  #position(t: number, tokenId: number): void {
+    const E = this.config.nEmbd;
+    const p = this.params;
+    const te = this.#wte.offset + tokenId * E;
+    const pe = this.#wpe.offset + t * E;
+    const emb = this.#emb;
+    for (let i = 0; i < E; i++) emb[t * E + i] = p[te + i]! + p[pe + i]!;
+    this.#rmsnorm(emb, this.#acts[0]!.xIn, t, this.#z0);
+    for (let l = 0; l < this.#acts.length; l++) this.#layerForward(l, t);
   }
 
   #layerForward(l: number, t: number): void {
@@ -360,8 +440,8 @@ export class FastGpt {
     for (let i = 0; i < E; i++) next[o + i] = next[o + i]! + a.xMid[o + i]!;
   }
 
-  // lm_head, softmax and -log p(target) at position t
-  #headForward(t: number): number {
+  // lm_head and softmax at position t: the exps of the logits (less their max) and their sum
+  #head(t: number): void {
     const { nEmbd: E, vocabSize: V } = this.config;
     const pe = this.#probE;
     this.#linear(this.#lmHead, this.#xOut, t * E, pe, t * V);
@@ -374,8 +454,6 @@ export class FastGpt {
       total = i === 0 ? e + 0 : total + e;
     }
     this.#probTotal[t] = total;
-    const prob = pe[t * V + this.#targets[t]!]! * total ** -1;
-    return Math.log(prob) * -1;
   }
 
   /**
@@ -532,14 +610,8 @@ export class FastGpt {
     const weights = new Array<number>(V);
     const out = [...prefixIds];
     let tokenId = tokenizer.BOS;
-    const p = this.params;
     for (let t = 0; t < blockSize; t++) {
-      // forward one position (the caches from earlier positions are in the activations)
-      const te = this.#wte.offset + tokenId * E;
-      const pe = this.#wpe.offset + t * E;
-      for (let i = 0; i < E; i++) this.#emb[t * E + i] = p[te + i]! + p[pe + i]!;
-      this.#rmsnorm(this.#emb, this.#acts[0]!.xIn, t, this.#z0);
-      for (let l = 0; l < this.#acts.length; l++) this.#layerForward(l, t);
+      this.#position(t, tokenId); // earlier positions' keys and values are in the buffers
       if (t < prefixIds.length) {
         tokenId = prefixIds[t]!;
         continue;

@@ -28,6 +28,17 @@ export interface TrainOptions {
   load?: string;
   stopAt?: number;
   saveEvery?: number;
+  /** Fraction of the shuffled documents held out for evaluation (the last ones); 0 if unset. */
+  valSplit?: number;
+  /** Evaluate on the held-out documents every N steps (and after the last). */
+  evalEvery?: number;
+  help: boolean;
+}
+
+/** Options of `deno task eval`. */
+export interface EvalOptions {
+  checkpoint?: string;
+  data?: string;
   help: boolean;
 }
 
@@ -41,7 +52,7 @@ export interface SampleOptions {
   help: boolean;
 }
 
-type Kind = "seed" | "count" | "posnumber" | "path" | "text" | "bool" | "engine";
+type Kind = "seed" | "count" | "posnumber" | "fraction" | "path" | "text" | "bool" | "engine";
 interface FlagSpec {
   key: string;
   kind: Kind;
@@ -106,6 +117,23 @@ const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "stop after step N of the --steps schedule",
   },
   "--load": { key: "load", kind: "path", help: "resume the run saved in this checkpoint" },
+  "--val-split": {
+    key: "valSplit",
+    kind: "fraction",
+    help: "hold out this fraction of the documents (the last, after the shuffle) [0]",
+  },
+  "--eval-every": {
+    key: "evalEvery",
+    kind: "count",
+    max: MAX_STEPS,
+    help: "with --val-split: print the held-out loss every N steps",
+  },
+  "--help": { key: "help", kind: "bool", help: "show this help" },
+};
+
+const EVAL_FLAGS: Record<string, FlagSpec> = {
+  "--checkpoint": { key: "checkpoint", kind: "path", help: "the checkpoint to evaluate" },
+  "--data": { key: "data", kind: "path", help: "its dataset [the path the checkpoint names]" },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -156,6 +184,7 @@ function usageOf(title: string, command: string, flags: Record<string, FlagSpec>
     seed: " N",
     count: " N",
     posnumber: " X",
+    fraction: " F",
     path: " PATH",
     text: " TEXT",
     bool: "",
@@ -223,6 +252,10 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
   }
   const n = trimmed === "" ? NaN : Number(trimmed);
   if (!Number.isFinite(n)) fail("a finite number");
+  if (kind === "fraction") {
+    if (!(n >= 0 && n < 1)) fail("a fraction from 0 up to (not including) 1");
+    return n;
+  }
   if (!(n > 0)) fail("a number above 0");
   return n;
 }
@@ -292,7 +325,37 @@ export function parseFlags(args: readonly string[]): TrainOptions {
   if (options.saveEvery !== undefined && options.save === undefined) {
     fail("--save-every needs --save PATH");
   }
+  if (options.evalEvery !== undefined && !options.valSplit && options.load === undefined) {
+    fail("--eval-every needs held-out documents: add --val-split F (for example 0.1)");
+  }
   return options;
+}
+
+/**
+ * Parses the flags of `deno task eval`.
+ *
+ * @param args The arguments after `eval`.
+ * @returns The options.
+ */
+export function parseEvalFlags(args: readonly string[]): EvalOptions {
+  const { options } = parseTable(args, EVAL_FLAGS, { help: false } as EvalOptions);
+  if (options.checkpoint === undefined && !options.help) {
+    throw new UserError("Cannot parse flags: --checkpoint PATH is required");
+  }
+  return options;
+}
+
+/**
+ * Usage text of `deno task eval --help`.
+ *
+ * @returns The text, ending in a newline.
+ */
+export function evalUsage(): string {
+  return usageOf(
+    "Print a saved model's loss on its held-out documents and on its training documents.",
+    "deno task eval --checkpoint PATH",
+    EVAL_FLAGS,
+  );
 }
 
 /**

@@ -1,10 +1,10 @@
-// Least privilege for `deno task train` and `deno task sample`: this launcher reads the command
+// Least privilege for `deno task train`, `deno task sample` and `deno task eval`: this launcher reads the command
 // line, works out exactly which files the run needs (the dataset and the checkpoint to read;
 // the checkpoint, the --json file and, for the default dataset, data/ to write; the dataset's
 // host, and only it, to download from) and runs lib/cli.ts with those permissions and no more.
 
 import { dirname, join, resolve } from "node:path";
-import { parseFlags, parseSampleFlags } from "./flags.ts";
+import { parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
 import { DEFAULT_DATA_PATH } from "./data.ts";
 
 /**
@@ -21,7 +21,7 @@ const CLI = join(import.meta.dirname!, "cli.ts");
  * The permission flags of a `train` or `sample` command line (unparseable flags get none: the
  * CLI then only prints its error).
  *
- * @param args The CLI's arguments (`sample` first for sampling).
+ * @param args The CLI's arguments (`sample` or `eval` first for those commands).
  * @param options `dataPathOf`, which reads the dataset path a checkpoint was trained on.
  * @returns Flags for `deno run`.
  */
@@ -32,10 +32,26 @@ export function permissionFlags(
   const read: string[] = [];
   const write: string[] = [];
   let net = false;
+  // The dataset a run reads: the given file, or the default one, read or downloaded into data/.
+  const dataset = (path: string | undefined) => {
+    if (path !== undefined) {
+      read.push(path);
+    } else {
+      read.push(dirname(DEFAULT_DATA_PATH));
+      write.push(dirname(DEFAULT_DATA_PATH));
+      net = true;
+    }
+  };
   try {
     if (args[0] === "sample") {
       const { checkpoint } = parseSampleFlags(args.slice(1));
       if (checkpoint) read.push(checkpoint);
+    } else if (args[0] === "eval") {
+      const { checkpoint, data } = parseEvalFlags(args.slice(1));
+      if (checkpoint) {
+        read.push(checkpoint);
+        dataset(data ?? options.dataPathOf?.(checkpoint) ?? undefined);
+      }
     } else {
       const flags = parseFlags(args);
       let data = flags.data;
@@ -43,13 +59,7 @@ export function permissionFlags(
         read.push(flags.load);
         data ??= options.dataPathOf?.(flags.load) ?? undefined;
       }
-      if (data !== undefined) read.push(data);
-      else {
-        // the default dataset: read it, or download it into data/
-        read.push(dirname(DEFAULT_DATA_PATH));
-        write.push(dirname(DEFAULT_DATA_PATH));
-        net = true;
-      }
+      dataset(data);
       if (flags.save !== undefined) {
         // written atomically through PATH.tmp (files.ts); renaming needs both to read too
         read.push(flags.save, `${flags.save}.tmp`);

@@ -8,6 +8,8 @@
 //    the growth exponent fitted on a log-log scale.
 // 3. Memory over a long run: resident memory of 20,000 Value-engine steps (in this process,
 //    with train's V8 flags), and its growth after the first 1,000.
+// 4. Held-out evaluation: one evaluation of the default split (--val-split 0.1 of names.txt,
+//    3,203 names) with each engine's trained model (median of 5, after a warm-up).
 
 import { writeFileAtomic } from "../lib/files.ts";
 import { join } from "node:path";
@@ -21,6 +23,8 @@ import { Random } from "../lib/random.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";
 import { docTokens } from "../lib/train.ts";
 import { permissionFlags, V8_FLAGS } from "../lib/permissions.ts";
+import { createEngine } from "../lib/cli.ts";
+import { evaluate, splitDocs } from "../lib/eval.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ROOT = join(import.meta.dirname!, "..");
@@ -189,6 +193,22 @@ const memory = {
   growthAfterFirst1000: Math.max(...rssMiB.map((r) => r.rssMiB)) / atFirst - 1,
 };
 
+// One held-out evaluation, per engine, over the last 10% of the shuffled names.
+const { val: heldOutNames } = splitDocs(names, 0.1);
+const evaluation = (["value", "fast"] as const).map((engine) => {
+  const model = createEngine(engine, { ...DEFAULT_CONFIG, vocabSize: namesTokenizer.vocabSize }, {
+    params: Float64Array.from(longModel.params, (p) => p.data),
+  });
+  const times: number[] = [];
+  let loss = NaN;
+  for (let rep = 0; rep < 6; rep++) {
+    const start = performance.now();
+    loss = evaluate(model.evaluator(), namesTokenizer, heldOutNames).loss;
+    times.push(performance.now() - start);
+  }
+  return { engine, docs: heldOutNames.length, ms: median(times.slice(1)), valLoss: loss };
+});
+
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 console.log(
   `Whole process (the CLI as deno task train runs it), 1000 steps + 20 samples, median of ${RUNS} ` +
@@ -213,6 +233,9 @@ console.log(`\ngrowth exponent in n_embd: ${fmt(scaling.nEmbd.exponent, 2)} (2 =
 console.log("| block_size (n_embd 16) | ms/step |\n| --: | --: |");
 for (const p of byBlock) console.log(`| ${p.size} | ${fmt(p.ms, 3)} |`);
 console.log(`\ngrowth exponent in block_size: ${fmt(scaling.blockSize.exponent, 2)}`);
+console.log("\nOne held-out evaluation (--val-split 0.1 of names.txt), median of 5\n");
+console.log("| engine | held-out names | ms |\n| --- | --: | --: |");
+for (const e of evaluation) console.log(`| ${e.engine} | ${e.docs} | ${fmt(e.ms, 1)} |`);
 
 console.log(
   `\nValue engine, ${LONG_STEPS} steps: resident memory ${fmt(atFirst, 0)} MiB at step 1000, ` +
@@ -223,7 +246,14 @@ console.log(
 await writeFileAtomic(
   OUT,
   JSON.stringify(
-    { target: Deno.build.target, runs: RUNS, wholeProcess: runFigures, scaling, memory },
+    {
+      target: Deno.build.target,
+      runs: RUNS,
+      wholeProcess: runFigures,
+      scaling,
+      memory,
+      evaluation,
+    },
     null,
     2,
   ) +

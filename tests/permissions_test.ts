@@ -24,6 +24,10 @@ Deno.test("permissionFlags() grants exactly the files the command line names", (
   assert.deepEqual(permissionFlags(["--load", "/c/ck.json"], { dataPathOf: () => "/d/mine.txt" }), [
     "--allow-read=/c/ck.json,/d/mine.txt",
   ]);
+  assert.deepEqual(
+    permissionFlags(["eval", "--checkpoint", "/c/ck.json"], { dataPathOf: () => "/d/mine.txt" }),
+    ["--allow-read=/c/ck.json,/d/mine.txt"],
+  );
   assert.deepEqual(permissionFlags(["sample", "--checkpoint", "/c/ck.json"]), [
     "--allow-read=/c/ck.json",
   ]);
