@@ -203,7 +203,14 @@ Deno.test({
         stderr: "null",
       }).output();
       const domText = decoder.decode(dom.stdout);
-      for (const heading of ["microgpt, in TypeScript", "6. Training", "8. Looking inside"]) {
+      for (
+        const heading of [
+          "microgpt, in TypeScript",
+          "6. Training",
+          "8. Does it generalise? Held-out evaluation",
+          "9. Looking inside",
+        ]
+      ) {
         assert.ok(domText.includes(heading), `page lacks ${heading}`);
       }
       const shot = join(dir, "shot.png");
