@@ -1,7 +1,8 @@
 // The command line. `deno task train` does what microgpt.py does (load and shuffle the names,
 // build the tokenizer and the model, train, sample), with every hyperparameter as a flag, and
-// can save and resume checkpoints; with the defaults its stdout is byte for byte the
-// reference's, and notices go to stderr. `deno task sample` generates from a checkpoint.
+// can hold documents out, save and resume checkpoints; with the defaults its stdout is byte for
+// byte the reference's, and notices go to stderr. `deno task sample` generates from a checkpoint
+// and `deno task eval` measures one. The flags are parsed in lib/flags.ts.
 
 import { Adam } from "./adam.ts";
 import {
@@ -21,10 +22,10 @@ import {
   splitDocs,
 } from "./eval.ts";
 import { EXIT_BUG, EXIT_USAGE, UserError } from "./errors.ts";
+import { createEngine } from "./engine.ts";
 import { FastGpt } from "./fast.ts";
 import { checkOutputs, writeFileAtomic } from "./files.ts";
 import {
-  type EngineName,
   type EvalOptions,
   evalUsage,
   parseEvalFlags,
@@ -35,66 +36,11 @@ import {
   type TrainOptions,
   usage,
 } from "./flags.ts";
-import { createGpt, DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
+import { DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
 import { Random } from "./random.ts";
-import { promptIds, sample } from "./sample.ts";
+import { promptIds } from "./sample.ts";
 import { Tokenizer } from "./tokenizer.ts";
-import { docTokens, trainStep } from "./train.ts";
-
-/** What the CLI needs of an engine: a training step, sampling and the parameters. */
-export interface Engine {
-  numParams: number;
-  trainStep(tokens: readonly number[], adam: Adam): number;
-  sample(
-    tokenizer: Tokenizer,
-    options: { rng: Random; temperature: number; prefix?: string },
-  ): string;
-  /** A copy of the parameters, in state-dict order. */
-  snapshot(): Float64Array;
-  /** A fast-engine model holding the current parameters, for forward-only evaluation. */
-  evaluator(): FastGpt;
-}
-
-/**
- * Creates a model with either engine, from `rng` (both engines draw the same initial
- * weights) or from saved `params`.
- *
- * @param name `value` or `fast`.
- * @param config The model shape.
- * @param options `rng`, the random number generator, or `params`.
- * @returns The engine.
- */
-export function createEngine(
-  name: EngineName,
-  config: GptConfig,
-  options: { rng: Random } | { params: ArrayLike<number> },
-): Engine {
-  if (name === "fast") {
-    const fast = "rng" in options
-      ? FastGpt.create(config, options)
-      : new FastGpt(config, Float64Array.from(options.params));
-    return {
-      numParams: fast.numParams,
-      trainStep: (tokens, adam) => fast.trainStep(tokens, adam),
-      sample: (tokenizer, opts) => fast.sample(tokenizer, opts),
-      snapshot: () => Float64Array.from(fast.params),
-      evaluator: () => fast, // its forward pass leaves nothing that training needs
-    };
-  }
-  const model = createGpt(config, options);
-  let evaluator: FastGpt | undefined;
-  return {
-    numParams: model.params.length,
-    trainStep: (tokens, adam) => trainStep(model, { tokens, adam }),
-    sample: (tokenizer, opts) => sample(model, tokenizer, opts),
-    snapshot: () => Float64Array.from(model.params, (p) => p.data),
-    evaluator: () => {
-      evaluator ??= new FastGpt(config, new Float64Array(model.params.length));
-      model.params.forEach((p, i) => evaluator!.params[i] = p.data);
-      return evaluator;
-    },
-  };
-}
+import { docTokens } from "./train.ts";
 
 function writer(file: { writeSync(p: Uint8Array): number }): (text: string) => void {
   const encoder = new TextEncoder();

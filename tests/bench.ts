@@ -23,7 +23,7 @@ import { Random } from "../lib/random.ts";
 import { Tokenizer } from "../lib/tokenizer.ts";
 import { docTokens } from "../lib/train.ts";
 import { permissionFlags, V8_FLAGS } from "../lib/permissions.ts";
-import { createEngine } from "../lib/cli.ts";
+import { createEngine } from "../lib/engine.ts";
 import { evaluate, splitDocs } from "../lib/eval.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
