@@ -45,6 +45,7 @@ export class Value {
   /** d(this)/d(b). */
   readonly db: number;
   #mark = 0;
+  #prev: Value | null = null; // the node finished before this one in the last topological sort
 
   /**
    * Creates a node; with one argument, a leaf (a parameter or an input).
@@ -128,36 +129,44 @@ export class Value {
    * `grad` to 0 before the next backward pass.
    */
   backward(): void {
-    const topo = this.#topo();
     this.grad = 1;
-    for (let i = topo.length - 1; i >= 0; i--) {
-      const v = topo[i]!;
+    // Walk the topological order backwards, unlinking as we go so that parameters, which
+    // outlive the step, hold no link into this step's graph.
+    for (let v: Value | null = this.#topo(); v !== null;) {
       if (v.a) v.a.grad += v.da * v.grad;
       if (v.b) v.b.grad += v.db * v.grad;
+      const prev: Value | null = v.#prev;
+      v.#prev = null;
+      v = prev;
     }
   }
 
   // Post-order depth-first search with an explicit stack, so a 10^5-deep chain cannot
   // overflow the call stack. It visits children in the same order as the reference's
-  // recursive build_topo: a node is finished once both inputs are marked visited.
-  #topo(): Value[] {
+  // recursive build_topo: a node is finished once both inputs are marked visited. The order
+  // is kept as a chain through `#prev` (each node links to the one finished before it) rather
+  // than in an array; the returned node, this one, was finished last.
+  #topo(): Value {
     const mark = ++visitMark;
-    const topo: Value[] = [];
     const stack: Value[] = [this];
+    let last: Value | null = null;
     this.#mark = mark;
     while (stack.length > 0) {
       const v = stack[stack.length - 1]!;
-      if (v.a && v.a.#mark !== mark) {
-        v.a.#mark = mark;
-        stack.push(v.a);
-      } else if (v.b && v.b.#mark !== mark) {
-        v.b.#mark = mark;
-        stack.push(v.b);
+      const { a, b } = v;
+      if (a !== null && a.#mark !== mark) {
+        a.#mark = mark;
+        stack.push(a);
+      } else if (b !== null && b.#mark !== mark) {
+        b.#mark = mark;
+        stack.push(b);
       } else {
-        topo.push(stack.pop()!);
+        stack.pop();
+        v.#prev = last;
+        last = v;
       }
     }
-    return topo;
+    return last!;
   }
 }
 
