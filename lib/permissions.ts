@@ -1,10 +1,14 @@
-// Least privilege for `deno task train`, `deno task sample` and `deno task eval`: this launcher reads the command
-// line, works out exactly which files the run needs (the dataset and the checkpoint to read;
-// the checkpoint, the --json file and, for the default dataset, data/ to write; the dataset's
-// host, and only it, to download from) and runs lib/cli.ts with those permissions and no more.
+// Least privilege for `deno task train`, `deno task sample` and `deno task eval`: this launcher
+// reads the command line and works out exactly what the run needs (the dataset and the
+// checkpoint to read; the checkpoint, the --json file and, for the default dataset, data/ to
+// write; the dataset's host, and only it, to download from). The train task starts it with the
+// default run's grant and the training process's V8 flags: a command line that needs no more
+// runs right here, after the launcher drops what it does not need (one process, one V8 code
+// cache). Anything else runs lib/cli.ts in a second process with exactly its permissions.
 
 import { dirname, join, resolve } from "node:path";
 import { parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
+import { checkpointDataPath } from "./_checkpoint_data.ts";
 import { DEFAULT_DATA_PATH } from "./data.ts";
 
 /**
@@ -16,6 +20,7 @@ export const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=24";
 /** The host names.txt is downloaded from. */
 export const DATASET_HOST = "raw.githubusercontent.com";
 const CLI = join(import.meta.dirname!, "cli.ts");
+const HELPER = join(import.meta.dirname!, "_checkpoint_data.ts");
 
 /**
  * The permission flags of a `train` or `sample` command line (unparseable flags get none: the
@@ -81,17 +86,67 @@ export function permissionFlags(
   ];
 }
 
-// The dataset path stored in a checkpoint, if it can be read.
-function checkpointDataPath(path: string): string | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path))?.train?.data?.path ?? null;
-  } catch {
-    return null; // the CLI reports a missing or broken checkpoint
+// The dataset a checkpoint names: read directly where this process may, else by a helper
+// process allowed to read that one file.
+function dataPathOf(checkpoint: string): string | null {
+  const path = resolve(checkpoint);
+  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
+    return checkpointDataPath(path);
   }
+  const { success, stdout } = new Deno.Command("deno", {
+    args: ["run", V8_FLAGS, `--allow-read=${path}`, HELPER, path],
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  return success ? JSON.parse(new TextDecoder().decode(stdout)) : null;
+}
+
+/**
+ * Whether this process already holds every permission in `flags` (as built by
+ * {@linkcode permissionFlags}): then the command can run here, without a second process.
+ *
+ * @param flags `--allow-read=...`, `--allow-write=...` and `--allow-net=...` flags.
+ * @returns True if each path and host is granted.
+ */
+export function holds(flags: readonly string[]): boolean {
+  return flags.every((flag) => {
+    const [, name, list] = flag.match(/^--allow-(read|write|net)=(.*)$/) ?? [];
+    if (!name || list === undefined) return false;
+    return list.split(",").every((item) => {
+      const descriptor: Deno.PermissionDescriptor = name === "net"
+        ? { name: "net", host: item }
+        : { name: name as "read" | "write", path: item };
+      return Deno.permissions.querySync(descriptor).state === "granted";
+    });
+  });
+}
+
+/**
+ * Drops every permission kind `flags` does not ask for, and `run`: what remains is what the
+ * command needs (the task grants the default run's paths, and {@linkcode holds} said they
+ * cover it).
+ *
+ * @param flags The command's permission flags.
+ */
+export function dropTo(flags: readonly string[]): void {
+  for (const name of ["read", "write", "net"] as const) {
+    if (!flags.some((flag) => flag.startsWith(`--allow-${name}=`))) {
+      Deno.permissions.revokeSync({ name });
+    }
+  }
+  Deno.permissions.revokeSync({ name: "run" });
 }
 
 if (import.meta.main) {
-  const flags = permissionFlags(Deno.args, { dataPathOf: checkpointDataPath });
+  const flags = permissionFlags(Deno.args, { dataPathOf });
+  if (holds(flags)) {
+    // The common case, `deno task train` with the default dataset: this process was started
+    // with exactly that grant (and the training process's V8 flags), so it runs the command
+    // itself once it has dropped the right to start processes.
+    dropTo(flags);
+    const { main } = await import("./cli.ts");
+    Deno.exit(await main(Deno.args));
+  }
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("deno", {

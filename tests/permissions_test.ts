@@ -130,3 +130,67 @@ Deno.test(
     assert.match(decoder.decode(sampled.stdout), /^sample {2}1: .*\nsample {2}2: .*\n$/);
   }),
 );
+
+Deno.test(
+  "the train task's launcher runs the default command itself, holding exactly its grant",
+  inTempDir(async (dir) => {
+    // The launcher's own flags, as deno.json's train task starts it.
+    const task = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks.train as string;
+    const launcherFlags = task.split(" ").filter((a) => a.startsWith("--allow-"));
+    const other = join(dir, "secret.txt");
+    await Deno.writeTextFile(other, "do not read");
+    const probe = join(dir, "probe.ts");
+    await Deno.writeTextFile(
+      probe,
+      `import { dropTo, holds, permissionFlags } from "${join(ROOT, "lib", "permissions.ts")}";
+const q = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state;
+const decisions = {
+  defaultRun: holds(permissionFlags(["--engine", "fast", "--steps", "5"])),
+  otherData: holds(permissionFlags(["--data", ${JSON.stringify(other)}])),
+  withJson: holds(permissionFlags(["--json", ${JSON.stringify(join(dir, "r.json"))}])),
+  badFlags: holds(permissionFlags(["--steps", "x"])),
+};
+dropTo(permissionFlags(Deno.args.includes("bad") ? ["--steps", "x"] : []));
+const data = ${JSON.stringify(resolve(DEFAULT_DATA_PATH, ".."))};
+console.log(JSON.stringify({ decisions, after: {
+  readData: q({ name: "read", path: data }),
+  writeData: q({ name: "write", path: data }),
+  net: q({ name: "net", host: "${DATASET_HOST}" }),
+  readOther: q({ name: "read", path: ${JSON.stringify(other)} }),
+  netOther: q({ name: "net", host: "example.com" }),
+  run: q({ name: "run" }),
+  env: q({ name: "env" }),
+} }));`,
+    );
+    const probeRun = async (args: string[]) => {
+      const { stdout, success, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", ...launcherFlags, probe, ...args],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(success, decoder.decode(stderr));
+      return JSON.parse(decoder.decode(stdout));
+    };
+    const normal = await probeRun([]);
+    assert.deepEqual(normal.decisions, {
+      defaultRun: true, // in this process
+      otherData: false, // a second process, with read access to that file
+      withJson: false,
+      badFlags: true, // the CLI only prints its error
+    });
+    assert.deepEqual(normal.after, {
+      readData: "granted",
+      writeData: "granted",
+      net: "granted",
+      readOther: "prompt",
+      netOther: "prompt",
+      run: "prompt", // dropped before the CLI runs
+      env: "prompt",
+    });
+    const bad = await probeRun(["bad"]);
+    assert.equal(bad.after.readData, "prompt");
+    assert.equal(bad.after.writeData, "prompt");
+    assert.equal(bad.after.net, "prompt");
+  }),
+);
