@@ -61,16 +61,9 @@ export class Tokenizer {
    * @returns A tokenizer that can encode every document.
    */
   static fromDocs(docs: Iterable<string>): Tokenizer {
-    const codePoints = new Set<number>();
-    for (const doc of docs) {
-      for (let i = 0; i < doc.length; i++) {
-        const cp = doc.codePointAt(i)!;
-        codePoints.add(cp);
-        if (cp > 0xffff) i++; // a surrogate pair is one code point
-      }
-    }
-    const sorted = [...codePoints].sort((a, b) => a - b);
-    return new Tokenizer(sorted.map((cp) => String.fromCodePoint(cp)));
+    // A Set built from a string takes its code points (a surrogate pair is one), natively.
+    const chars = [...new Set(Array.from(docs).join(""))];
+    return new Tokenizer(chars.sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
   }
 
   /**
