@@ -10,6 +10,9 @@
 //    with train's V8 flags), and its growth after the first 1,000.
 // 4. Held-out evaluation: one evaluation of the default split (--val-split 0.1 of names.txt,
 //    3,203 names) with each engine's trained model (median of 5, after a warm-up).
+// 5. Where the time of `deno task train --engine fast` goes, phase by phase (median of
+//    BENCH_RUNS): process starts and module loading measured from outside, the rest inside a
+//    fresh process (tests/_phases.ts), so that the next regression has an address.
 
 import { writeFileAtomic } from "../lib/files.ts";
 import { join } from "node:path";
@@ -209,6 +212,63 @@ const evaluation = (["value", "fast"] as const).map((engine) => {
   return { engine, docs: heldOutNames.length, ms: median(times.slice(1)), valLoss: loss };
 });
 
+// Wall time of a command (median of RUNS), in milliseconds.
+async function wallMs(cmd: string[]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    const out = await new Deno.Command(cmd[0]!, {
+      args: cmd.slice(1),
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    times.push(performance.now() - start);
+    if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${decoder.decode(out.stderr)}`);
+  }
+  return median(times);
+}
+const trainTask = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks
+  .train as string;
+const launcher = [Deno.execPath(), ...trainTask.split(" ").slice(1)]; // deno run <flags> lib/...
+// Deno's own start: a module with no imports that does nothing when run.
+const denoStart = await wallMs([Deno.execPath(), "run", join(ROOT, "lib", "errors.ts")]);
+const viaTask = await wallMs([Deno.execPath(), "task", "-q", "train", "--help"]);
+const inLauncher = await wallMs([...launcher, "--help"]);
+const other = join(ROOT, "tests", "fixtures", "unicode_names.txt"); // needs a second process
+const withChild = await wallMs([...launcher, "--data", other, "--help"]);
+const inside: Record<string, number>[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      V8_FLAGS,
+      "--allow-read",
+      `--allow-write=${join(ROOT, "data")}`,
+      "--allow-net",
+      join(ROOT, "tests", "_phases.ts"),
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+  }).output();
+  inside.push(JSON.parse(decoder.decode(out.stdout)));
+}
+const phase = (key: string) => median(inside.map((r) => r[key]!));
+const phases = [
+  { phase: "task runner (deno task)", ms: viaTask - inLauncher },
+  { phase: "Deno start", ms: denoStart },
+  { phase: "launcher and CLI: loading their modules", ms: inLauncher - denoStart },
+  { phase: "(a command line naming other files: second process)", ms: withChild - inLauncher },
+  { phase: "dataset: read and parse", ms: phase("readParse") },
+  { phase: "dataset: shuffle", ms: phase("shuffle") },
+  { phase: "tokenizer", ms: phase("tokenizer") },
+  { phase: "model and Adam", ms: phase("init") },
+  { phase: "steps 1-100 (JIT warm-up)", ms: phase("steps1to100") },
+  { phase: "steps 101-1000", ms: phase("steps101to1000") },
+  { phase: "20 samples", ms: phase("sampling") },
+];
+const steadyUs = (phase("steps101to1000") / 900) * 1000;
+
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 console.log(
   `Whole process (the CLI as deno task train runs it), 1000 steps + 20 samples, median of ${RUNS} ` +
@@ -233,6 +293,10 @@ console.log(`\ngrowth exponent in n_embd: ${fmt(scaling.nEmbd.exponent, 2)} (2 =
 console.log("| block_size (n_embd 16) | ms/step |\n| --: | --: |");
 for (const p of byBlock) console.log(`| ${p.size} | ${fmt(p.ms, 3)} |`);
 console.log(`\ngrowth exponent in block_size: ${fmt(scaling.blockSize.exponent, 2)}`);
+console.log(`\nWhere the time of deno task train --engine fast goes (median of ${RUNS})\n`);
+console.log("| phase | ms |\n| --- | --: |");
+for (const p of phases) console.log(`| ${p.phase} | ${fmt(p.ms, 1)} |`);
+console.log(`\nfast engine steady state: ${fmt(steadyUs, 1)} µs per training step`);
 console.log("\nOne held-out evaluation (--val-split 0.1 of names.txt), median of 5\n");
 console.log("| engine | held-out names | ms |\n| --- | --: | --: |");
 for (const e of evaluation) console.log(`| ${e.engine} | ${e.docs} | ${fmt(e.ms, 1)} |`);
@@ -253,6 +317,8 @@ await writeFileAtomic(
       scaling,
       memory,
       evaluation,
+      phases,
+      steadyStateUsPerStep: steadyUs,
     },
     null,
     2,
