@@ -130,7 +130,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   if (
     !train || !Number.isSafeInteger(train.steps) || train.steps < 1 ||
     !Number.isFinite(train.learningRate) ||
-    !(Number.isSafeInteger(train.seed) || /^-?\d+$/.test(String(train.seed))) ||
+    !(typeof train.seed === "string"
+      ? /^-?\d+$/.test(train.seed) // an integer past 2^53, as text
+      : Number.isSafeInteger(train.seed)) ||
     typeof train.data?.sha256 !== "string" ||
     (train.data.path !== null && typeof train.data.path !== "string")
   ) {

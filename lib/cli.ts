@@ -163,7 +163,7 @@ function heldOut(docs: readonly string[], valSplit: number): Split {
   if (valSplit > 0 && split.val.length === 0) {
     throw new UserError(
       `Cannot split documents: --val-split ${valSplit} of ${docs.length} documents holds out ` +
-        `none; give at least ${formatFixed(1 / docs.length, 4)}`,
+        `none; give at least ${(Math.ceil(1e4 / docs.length) / 1e4).toFixed(4)}`,
     );
   }
   return split;

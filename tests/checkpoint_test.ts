@@ -164,6 +164,11 @@ Deno.test(
         JSON.stringify({ ...json, train: { ...json.train, seed: 1.5 } }),
         /train \(steps, learningRate, seed, data\) is missing or malformed/,
       ],
+      [
+        "seed-unsafe-number", // past 2^53 a seed must be stored as text
+        JSON.stringify({ ...json, train: { ...json.train, seed: 2 ** 60 } }),
+        /train \(steps, learningRate, seed, data\) is missing or malformed/,
+      ],
       ["rng", JSON.stringify({ ...json, rng: { mt: [1, 2] } }), /rng state is missing/],
     ];
     for (const [name, text, message] of variants) {

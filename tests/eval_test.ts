@@ -189,7 +189,7 @@ Deno.test(
       [["--val-split", "-0.1"], /must be a fraction/],
       [
         ["--val-split", "0.2"],
-        /--val-split 0\.2 of 3 documents holds out none; give at least 0\.3333/,
+        /--val-split 0\.2 of 3 documents holds out none; give at least 0\.3334/,
       ],
       [["--eval-every", "5"], /--eval-every needs held-out documents: add --val-split F/],
     ];
@@ -199,6 +199,10 @@ Deno.test(
       assert.match(r.err, message);
       assert.doesNotMatch(r.out, /step/);
     }
+    // The advised fraction does hold one out.
+    const advised = await runCli(["--data", tiny, "--engine", "fast", "--val-split", "0.3334"]);
+    assert.equal(advised.code, 0, advised.err);
+    assert.match(advised.out, /val docs: 1 held out; training on 2/);
     // A checkpoint trained without a split cannot be evaluated every N steps.
     const ck = join(dir, "ck.json");
     await quiet({ data: tiny, engine: "fast", steps: 4, stopAt: 2, save: ck });
