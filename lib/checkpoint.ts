@@ -3,7 +3,7 @@
 // generator's state, the tokenizer's characters and the schedule), as versioned JSON written
 // atomically: a save that is interrupted never destroys the previous checkpoint.
 
-import { type GptConfig, paramShapes, validateConfig } from "./model.ts";
+import { countParams, type GptConfig, validateConfig } from "./model.ts";
 import type { RandomState } from "./random.ts";
 import { UserError } from "./errors.ts";
 import { type FileSystem, readFileChecked, writeFileAtomic } from "./files.ts";
@@ -145,7 +145,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   if (!Number.isSafeInteger(step) || step < 0 || step > train.steps) {
     fail(path, `step (${step}) must be 0 to ${train.steps}`);
   }
-  const numParams = paramShapes(config).reduce((n, [, rows, cols]) => n + rows * cols, 0);
+  const numParams = countParams(config);
   const params = finiteArray(raw.params, numParams, "params", path);
   const adam = raw.adam as Checkpoint["adam"];
   if (!adam || adam.t !== step) fail(path, `adam.t must equal step (${step})`);

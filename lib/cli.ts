@@ -36,7 +36,7 @@ import {
   type TrainOptions,
   usage,
 } from "./flags.ts";
-import { DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
+import { countParams, DEFAULT_CONFIG, type GptConfig, validateConfig } from "./model.ts";
 import { Random } from "./random.ts";
 import { promptIds } from "./sample.ts";
 import { Tokenizer } from "./tokenizer.ts";
@@ -124,7 +124,7 @@ export const MAX_FLOATS = 2 ** 29;
 // two moments, plus the fast engine's activations (attention is [nHead][T][T] per layer).
 function checkMemory(config: GptConfig): void {
   const { vocabSize: V, nEmbd: E, nHead: H, blockSize: T, nLayer: L } = config;
-  const params = (2 * V + T) * E + L * 12 * E * E;
+  const params = countParams(config);
   const floats = 4 * params + L * (2 * H * T * T + 20 * T * E) + T * V;
   if (floats > MAX_FLOATS) {
     throw new UserError(

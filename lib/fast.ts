@@ -6,7 +6,7 @@
 // bits (the backward pass sums some gradients in another order: ~1e-16 relative).
 
 import type { Adam } from "./adam.ts";
-import { type GptConfig, paramShapes, validateConfig } from "./model.ts";
+import { countParams, type GptConfig, paramShapes, validateConfig } from "./model.ts";
 import type { Random } from "./random.ts";
 import { promptIds } from "./sample.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -190,7 +190,7 @@ export class FastGpt {
    */
   static create(config: GptConfig, options: { rng: Random }): FastGpt {
     validateConfig(config);
-    const count = paramShapes(config).reduce((n, [, rows, cols]) => n + rows * cols, 0);
+    const count = countParams(config);
     const params = new Float64Array(count);
     for (let i = 0; i < count; i++) params[i] = options.rng.gauss(0, config.initStd);
     return new FastGpt(config, params);

@@ -113,6 +113,24 @@ export function paramShapes(config: GptConfig): [string, number, number][] {
 }
 
 /**
+ * The number of parameters of a model shape: the sizes of all its matrices.
+ *
+ * @param config The model shape.
+ * @returns The count.
+ *
+ * @example
+ * ```ts
+ * import { countParams, DEFAULT_CONFIG } from "@lib/model.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(countParams({ ...DEFAULT_CONFIG, vocabSize: 27 }), 4192);
+ * ```
+ */
+export function countParams(config: GptConfig): number {
+  return paramShapes(config).reduce((n, [, rows, cols]) => n + rows * cols, 0);
+}
+
+/**
  * Creates a GPT with every weight drawn from N(0, initStd), matrix by matrix and row by row
  * in state-dict order, so a seed gives the reference's initial parameters.
  *
@@ -141,7 +159,7 @@ export function createGpt(
   let next: () => number;
   if ("params" in options) {
     const { params } = options;
-    const count = shapes.reduce((n, [, rows, cols]) => n + rows * cols, 0);
+    const count = countParams(config);
     if (params.length !== count) {
       throw new RangeError(
         `Cannot build model: ${params.length} parameters given, the config needs ${count}`,

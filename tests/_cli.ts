@@ -1,4 +1,8 @@
-// Test helper: the CLI run as a user runs it, in its own process (exit code, stdout, stderr).
+// Test helpers: the CLI run as a user runs it, in its own process (exit code, stdout, stderr),
+// or a training run in this process with its output collected.
+
+import { run, type RunResult } from "@lib/cli.ts";
+import { parseFlags, type TrainOptions } from "@lib/flags.ts";
 
 const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
@@ -18,4 +22,21 @@ export async function runCli(
     stderr: "piped",
   }).output();
   return { code, out: decoder.decode(stdout), err: decoder.decode(stderr) };
+}
+
+/**
+ * Runs `run()` with the default flags and `options`, collecting what it prints.
+ *
+ * @returns Its stdout, its stderr and the run's numbers.
+ */
+export async function runQuiet(
+  options: Partial<TrainOptions>,
+): Promise<{ out: string; err: string; result: RunResult }> {
+  let out = "";
+  let err = "";
+  const result = await run({ ...parseFlags([]), ...options }, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  });
+  return { out, err, result };
 }

@@ -6,7 +6,7 @@
 
 import { Adam } from "@lib/adam.ts";
 import { FastGpt } from "@lib/fast.ts";
-import { createGpt, DEFAULT_CONFIG, type GptConfig } from "@lib/model.ts";
+import { createGpt, DEFAULT_CONFIG, type GptConfig, paramShapes } from "@lib/model.ts";
 import { Random } from "@lib/random.ts";
 import { sample } from "@lib/sample.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
@@ -172,17 +172,13 @@ export function compareEngines(c: Case): string | undefined {
 
 // The matrix and position of a parameter index, e.g. "lm_head[12][3]".
 function paramName(config: GptConfig, index: number): string {
-  const fast = new FastGpt(config, new Float64Array(countParams(config)));
-  for (const [name, { offset, rows, cols }] of Object.entries(fast.slots)) {
-    if (index >= offset && index < offset + rows * cols) {
+  let offset = 0;
+  for (const [name, rows, cols] of paramShapes(config)) {
+    if (index < offset + rows * cols) {
       const k = index - offset;
       return `${name}[${Math.floor(k / cols)}][${k % cols}]`;
     }
+    offset += rows * cols;
   }
   return "?";
-}
-
-function countParams(config: GptConfig): number {
-  const { vocabSize: V, nEmbd: E, blockSize: T, nLayer: L } = config;
-  return (2 * V + T) * E + L * 12 * E * E;
 }

@@ -50,7 +50,15 @@ async function timedRun(args: string[], viaTask = false): Promise<{ ms: number; 
     join(ROOT, "lib", "cli.ts"),
     ...args,
   ];
-  const cmd = haveGnuTime ? ["/usr/bin/time", "-f", "%M", ...deno] : deno;
+  const { ms, stderr } = await runTimed(
+    haveGnuTime ? ["/usr/bin/time", "-f", "%M", ...deno] : deno,
+  );
+  const rssKiB = haveGnuTime ? Number(stderr.split("\n").at(-1)) : NaN;
+  return { ms, rssMiB: rssKiB / 1024 };
+}
+
+// Runs a command from the project root: its wall time in milliseconds and its stderr.
+async function runTimed(cmd: string[]): Promise<{ ms: number; stderr: string }> {
   const start = performance.now();
   const out = await new Deno.Command(cmd[0]!, {
     args: cmd.slice(1),
@@ -60,9 +68,8 @@ async function timedRun(args: string[], viaTask = false): Promise<{ ms: number; 
   }).output();
   const ms = performance.now() - start;
   const stderr = decoder.decode(out.stderr).trim();
-  if (!out.success) throw new Error(`deno task train ${args.join(" ")} failed:\n${stderr}`);
-  const rssKiB = haveGnuTime ? Number(stderr.split("\n").at(-1)) : NaN;
-  return { ms, rssMiB: rssKiB / 1024 };
+  if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${stderr}`);
+  return { ms, stderr };
 }
 
 interface RunFigure {
@@ -215,17 +222,7 @@ const evaluation = (["value", "fast"] as const).map((engine) => {
 // Wall time of a command (median of RUNS), in milliseconds.
 async function wallMs(cmd: string[]): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    const out = await new Deno.Command(cmd[0]!, {
-      args: cmd.slice(1),
-      cwd: ROOT,
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    times.push(performance.now() - start);
-    if (!out.success) throw new Error(`${cmd.join(" ")} failed:\n${decoder.decode(out.stderr)}`);
-  }
+  for (let i = 0; i < RUNS; i++) times.push((await runTimed(cmd)).ms);
   return median(times);
 }
 const trainTask = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks

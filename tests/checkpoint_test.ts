@@ -1,26 +1,30 @@
 import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
-import { runCli } from "./_cli.ts";
+import { runCli, runQuiet } from "./_cli.ts";
 import { join } from "node:path";
-import { run, runSample } from "@lib/cli.ts";
-import { parseFlags, parseSampleFlags, type TrainOptions } from "@lib/flags.ts";
+import { runSample } from "@lib/cli.ts";
+import { parseFlags, parseSampleFlags } from "@lib/flags.ts";
 import { loadCheckpoint } from "@lib/checkpoint.ts";
 import { Random } from "@lib/random.ts";
 
 const UNICODE = new URL("./fixtures/unicode_names.txt", import.meta.url).pathname;
 const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
 
-async function quiet(options: Partial<TrainOptions>) {
-  let out = "";
-  let err = "";
-  const result = await run({ ...parseFlags([]), ...options }, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-  });
-  return { out, err, result };
-}
-
 const cli = runCli;
+
+// Starts a training process on the Unicode names that saves to `ck`, and waits for its first
+// checkpoint.
+async function startSaving(ck: string, args: string[]): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", CLI, "--data", UNICODE, "--save", ck, ...args],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 1000 && !(await Deno.stat(ck).catch(() => null)); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return child;
+}
 
 const base = { data: UNICODE, seed: 11, steps: 60, blockSize: 12, samples: 5 };
 
@@ -29,14 +33,14 @@ for (const engine of ["value", "fast"] as const) {
     `--stop-at then --load gives the same bits as one run (${engine} engine)`,
     inTempDir(async (dir) => {
       const ck = join(dir, "ck.json");
-      const whole = await quiet({ ...base, engine });
-      const first = await quiet({ ...base, engine, stopAt: 25, save: ck });
+      const whole = await runQuiet({ ...base, engine });
+      const first = await runQuiet({ ...base, engine, stopAt: 25, save: ck });
       assert.deepEqual(first.result.steps, Array.from({ length: 25 }, (_, i) => i + 1));
       assert.deepEqual(first.result.samples, []);
       assert.match(first.err, /stopped after step 25 of 60; resume with --load/);
       const saved = await loadCheckpoint(ck);
       assert.equal(saved.step, 25);
-      const rest = await quiet({ engine, load: ck, samples: 5 });
+      const rest = await runQuiet({ engine, load: ck, samples: 5 });
       assert.deepEqual(rest.result.steps, Array.from({ length: 35 }, (_, i) => i + 26));
       assert.deepEqual([...first.result.losses, ...rest.result.losses], whole.result.losses);
       assert.deepEqual(rest.result.samples, whole.result.samples);
@@ -49,9 +53,9 @@ Deno.test(
   "a checkpoint saved by one engine resumes in the other",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    const whole = await quiet({ ...base, engine: "fast" });
-    await quiet({ ...base, engine: "fast", stopAt: 30, save: ck });
-    const rest = await quiet({ engine: "value", load: ck, samples: 5 });
+    const whole = await runQuiet({ ...base, engine: "fast" });
+    await runQuiet({ ...base, engine: "fast", stopAt: 30, save: ck });
+    const rest = await runQuiet({ engine: "value", load: ck, samples: 5 });
     rest.result.losses.forEach((loss, i) => {
       const want = whole.result.losses[30 + i]!;
       assert.ok(Math.abs(loss - want) <= 1e-12 * want);
@@ -64,7 +68,7 @@ Deno.test(
   "--save-every keeps a loadable checkpoint, and --save at the end has the last step",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    await quiet({ ...base, engine: "fast", save: ck, saveEvery: 20, stopAt: 50 });
+    await runQuiet({ ...base, engine: "fast", save: ck, saveEvery: 20, stopAt: 50 });
     assert.equal((await loadCheckpoint(ck)).step, 50);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["ck.json"]); // no temp file
   }),
@@ -74,24 +78,8 @@ Deno.test(
   "Ctrl-C during training leaves the last checkpoint intact",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", CLI, ...[
-        "--data",
-        UNICODE,
-        "--steps",
-        "100000",
-        "--save",
-        ck,
-        "--save-every",
-        "5",
-      ]],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    // Wait for a few checkpoints, then interrupt mid-run.
-    for (let i = 0; i < 200 && !(await Deno.stat(ck).catch(() => null)); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const child = await startSaving(ck, ["--steps", "100000", "--save-every", "5"]);
+    // A few checkpoints later, interrupt mid-run.
     await new Promise((r) => setTimeout(r, 700));
     child.kill("SIGINT");
     const status = await child.status;
@@ -105,7 +93,7 @@ Deno.test(
   "bad checkpoints get a clear error naming the problem, and nothing is overwritten",
   inTempDir(async (dir) => {
     const good = join(dir, "good.json");
-    await quiet({ ...base, engine: "fast", stopAt: 10, save: good });
+    await runQuiet({ ...base, engine: "fast", stopAt: 10, save: good });
     const goodText = await Deno.readTextFile(good);
     const json = JSON.parse(goodText);
     const variants: [string, string, RegExp][] = [
@@ -197,7 +185,7 @@ Deno.test(
   "deno task sample generates from a checkpoint: the run's names, a seed, a prefix",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    const whole = await quiet({ ...base, engine: "fast", save: ck });
+    const whole = await runQuiet({ ...base, engine: "fast", save: ck });
     const io = { out: () => {}, err: () => {} };
     // Without --seed it continues the saved generator: the run's own samples.
     assert.deepEqual(
@@ -227,42 +215,23 @@ Deno.test(
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
     const options = { ...base, engine: "fast" as const, steps: 80 };
-    const whole = await quiet(options);
+    const whole = await runQuiet(options);
     const rng = new Random(2024);
     let resumed = 0;
     for (let kill = 0; kill < 20; kill++) {
       await Deno.remove(ck).catch(() => {});
-      const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--allow-read", "--allow-write", CLI, ...[
-          "--data",
-          UNICODE,
-          "--seed",
-          "11",
-          "--block-size",
-          "12",
-          "--steps",
-          "80",
-          "--engine",
-          "fast",
-          "--save",
-          ck,
-          "--save-every",
-          "1",
-        ]],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      // Wait for the first checkpoint, then kill at a random moment of the rest of the run.
-      for (let i = 0; i < 400 && !(await Deno.stat(ck).catch(() => null)); i++) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      const child = await startSaving(ck, [
+        ...["--seed", "11", "--block-size", "12", "--steps", "80", "--engine", "fast"],
+        ...["--save-every", "1"],
+      ]);
+      // Kill at a random moment of the rest of the run.
       await new Promise((r) => setTimeout(r, rng.random() * 250));
       child.kill("SIGKILL");
       await child.status;
       const saved = await loadCheckpoint(ck); // whatever is there loads
       if (saved.step === 80) continue; // the run finished first
       resumed++;
-      const rest = await quiet({ engine: "fast", load: ck, samples: 5 });
+      const rest = await runQuiet({ engine: "fast", load: ck, samples: 5 });
       assert.deepEqual(rest.result.losses, whole.result.losses.slice(saved.step), `kill ${kill}`);
       assert.deepEqual(rest.result.samples, whole.result.samples);
     }
@@ -277,11 +246,14 @@ Deno.test(
     const seed = parseFlags(["--seed", "-18446744073709551617"]).seed;
     assert.equal(seed, -18446744073709551617n);
     const options = { ...base, engine: "fast" as const, seed, steps: 20 };
-    const whole = await quiet(options);
-    assert.notDeepEqual(whole.result.losses, (await quiet({ ...options, seed: 1 })).result.losses);
-    await quiet({ ...options, stopAt: 8, save: ck });
+    const whole = await runQuiet(options);
+    assert.notDeepEqual(
+      whole.result.losses,
+      (await runQuiet({ ...options, seed: 1 })).result.losses,
+    );
+    await runQuiet({ ...options, stopAt: 8, save: ck });
     assert.equal((await loadCheckpoint(ck)).train.seed, "-18446744073709551617");
-    const rest = await quiet({ engine: "fast", load: ck, samples: 5 });
+    const rest = await runQuiet({ engine: "fast", load: ck, samples: 5 });
     assert.deepEqual(rest.result.losses, whole.result.losses.slice(8));
     assert.deepEqual(rest.result.samples, whole.result.samples);
   }),

@@ -2,9 +2,10 @@
 // the same samples, on each of the golden runs in ../shared/golden (copied to tests/fixtures).
 
 import assert from "node:assert/strict";
-import { formatFixed, main, run } from "@lib/cli.ts";
+import { formatFixed, main } from "@lib/cli.ts";
 import { parseFlags, type TrainOptions } from "@lib/flags.ts";
 import { fixture, haveNames, NAMES_PATH } from "./_names.ts";
+import { runQuiet } from "./_cli.ts";
 
 interface Golden {
   config: Record<string, number | string>;
@@ -43,15 +44,6 @@ function assertLossesClose(got: number[], golden: string[]) {
     const rel = Math.abs(loss - want) / want;
     assert.ok(rel <= 1e-12, `step ${i + 1}: ${loss} vs ${want} (relative ${rel})`);
   });
-}
-
-async function runQuiet(options: Partial<TrainOptions>) {
-  let out = "";
-  const result = await run({ ...parseFlags([]), ...options }, {
-    out: (t) => (out += t),
-    err: () => {},
-  });
-  return { out, result };
 }
 
 Deno.test({

@@ -4,15 +4,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { run, runEval } from "@lib/cli.ts";
+import { runEval } from "@lib/cli.ts";
 import { evaluate, sampleOrigins, splitDocs } from "@lib/eval.ts";
 import { FastGpt } from "@lib/fast.ts";
-import { parseFlags, type TrainOptions } from "@lib/flags.ts";
+import type { TrainOptions } from "@lib/flags.ts";
 import { createGpt, createKvCache, DEFAULT_CONFIG, gpt, softmax } from "@lib/model.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 import { docTokens } from "@lib/train.ts";
-import { runCli } from "./_cli.ts";
+import { runCli, runQuiet } from "./_cli.ts";
 import { fixture } from "./_names.ts";
 import { inTempDir } from "./_temp.ts";
 
@@ -41,19 +41,10 @@ const SPLIT_RUN: Partial<TrainOptions> = {
   evalEvery: 60,
 };
 
-async function quiet(options: Partial<TrainOptions>) {
-  let out = "";
-  const result = await run({ ...parseFlags([]), ...options }, {
-    out: (t) => (out += t),
-    err: () => {},
-  });
-  return { out, result };
-}
-
 for (const engine of ["value", "fast"] as const) {
   Deno.test(`run() with --val-split matches CPython (${engine} engine)`, async () => {
     const golden = fixture<ValGolden>("microgpt_py_valsplit.json");
-    const { out, result } = await quiet({ ...SPLIT_RUN, engine });
+    const { out, result } = await runQuiet({ ...SPLIT_RUN, engine });
     assert.equal(result.num_docs, golden.num_docs);
     assert.equal(result.num_val_docs, golden.num_val_docs);
     assert.equal(result.num_params, golden.num_params);
@@ -122,8 +113,8 @@ Deno.test("splitDocs() holds out the last floor(F x n) documents; sampleOrigins(
 
 Deno.test("evaluating draws no random numbers: the samples are the same with or without it", async () => {
   const base = { ...SPLIT_RUN, engine: "fast" as const, steps: 30, evalEvery: undefined };
-  const without = await quiet(base);
-  const every = await quiet({ ...base, evalEvery: 1 });
+  const without = await runQuiet(base);
+  const every = await runQuiet({ ...base, evalEvery: 1 });
   assert.deepEqual(every.result.losses, without.result.losses);
   assert.deepEqual(every.result.samples, without.result.samples);
   assert.equal(every.result.evals.length, 30);
@@ -134,9 +125,9 @@ Deno.test(
   "a split survives a checkpoint: resuming gives the same bits, and a different split is refused",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    const whole = await quiet({ ...SPLIT_RUN, engine: "fast" });
-    await quiet({ ...SPLIT_RUN, engine: "fast", stopAt: 100, save: ck });
-    const rest = await quiet({ engine: "fast", load: ck, evalEvery: 60, temperature: 0.4 });
+    const whole = await runQuiet({ ...SPLIT_RUN, engine: "fast" });
+    await runQuiet({ ...SPLIT_RUN, engine: "fast", stopAt: 100, save: ck });
+    const rest = await runQuiet({ engine: "fast", load: ck, evalEvery: 60, temperature: 0.4 });
     assert.deepEqual(rest.result.losses, whole.result.losses.slice(100));
     assert.deepEqual(rest.result.evals, whole.result.evals.filter((e) => e.step > 100));
     assert.deepEqual(rest.result.samples, whole.result.samples);
@@ -153,7 +144,7 @@ Deno.test(
   "deno task eval prints a checkpoint's held-out and training loss, without training",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
-    const trained = await quiet({ ...SPLIT_RUN, engine: "fast", save: ck });
+    const trained = await runQuiet({ ...SPLIT_RUN, engine: "fast", save: ck });
     let out = "";
     const result = await runEval({ checkpoint: ck, help: false }, {
       out: (t) => (out += t),
@@ -205,7 +196,7 @@ Deno.test(
     assert.match(advised.out, /val docs: 1 held out; training on 2/);
     // A checkpoint trained without a split cannot be evaluated every N steps.
     const ck = join(dir, "ck.json");
-    await quiet({ data: tiny, engine: "fast", steps: 4, stopAt: 2, save: ck });
+    await runQuiet({ data: tiny, engine: "fast", steps: 4, stopAt: 2, save: ck });
     const r = await runCli(["--load", ck, "--eval-every", "1"]);
     assert.equal(r.code, 2);
     assert.match(r.err, /was trained without held-out documents/);
@@ -214,7 +205,7 @@ Deno.test(
 
 Deno.test("--val-split 0 leaves the run as it was, and --json says where samples come from", async () => {
   const base = { data: DATA, engine: "fast" as const, steps: 20, samples: 8 };
-  const plain = await quiet(base);
+  const plain = await runQuiet(base);
   assert.doesNotMatch(plain.out, /val|samples:/);
   assert.equal(plain.result.num_val_docs, 0);
   assert.deepEqual(plain.result.evals, []);
