@@ -259,16 +259,17 @@ export async function checkOutputs(
 ): Promise<void> {
   const { inputs, outputs } = files;
   const allowed = options.allowed ?? [];
-  const entries = [
-    ...await Promise.all(
-      inputs.map(async (f) => ({ ...f, output: false, id: await identify(f.path) })),
-    ),
+  // Every file this run touches, each output followed by its temporary file.
+  const touched = [
+    ...inputs.map((f) => ({ ...f, output: false })),
+    ...outputs.flatMap((f) => [
+      { ...f, output: true },
+      { flag: `${f.flag}'s temporary file`, path: tempPathOf(f.path), output: true },
+    ]),
   ];
-  for (const f of outputs) {
-    entries.push({ ...f, output: true, id: await identify(f.path) });
-    const tmp = { flag: `${f.flag}'s temporary file`, path: tempPathOf(f.path) };
-    entries.push({ ...tmp, output: true, id: await identify(tmp.path) });
-  }
+  const entries = await Promise.all(
+    touched.map(async (f) => ({ ...f, id: await identify(f.path) })),
+  );
   for (let i = 0; i < entries.length; i++) {
     for (let j = 0; j < i; j++) {
       const [a, b] = [entries[j]!, entries[i]!];
