@@ -15,5 +15,7 @@ export * from "./data.ts";
 export * from "./checkpoint.ts";
 export * from "./errors.ts";
 export * from "./files.ts";
+export * from "./figures.ts";
+export * from "./png.ts";
 export * from "./plot.ts";
 export * from "./source.ts";

@@ -13,6 +13,8 @@
 // 5. Where the time of `deno task train --engine fast` goes, phase by phase (median of
 //    BENCH_RUNS): process starts and module loading measured from outside, the rest inside a
 //    fresh process (tests/_phases.ts), so that the next regression has an address.
+// 6. Plot PNGs: the first plot of a kernel (start Chromium, load plotly.js, draw), later plots
+//    with that browser kept open (median of 5), and a plot with a Chromium of its own.
 
 import { writeFileAtomic } from "../lib/files.ts";
 import { join } from "node:path";
@@ -28,6 +30,8 @@ import { docTokens } from "../lib/train.ts";
 import { permissionFlags, V8_FLAGS } from "../lib/permissions.ts";
 import { createEngine } from "../lib/engine.ts";
 import { evaluate, splitDocs } from "../lib/eval.ts";
+import { lineChart } from "../lib/figures.ts";
+import { missingForPng, PngRenderer, renderPng } from "../lib/png.ts";
 
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 5);
 const ROOT = join(import.meta.dirname!, "..");
@@ -266,6 +270,32 @@ const phases = [
 ];
 const steadyUs = (phase("steps101to1000") / 900) * 1000;
 
+// A training-loss curve like the notebook's, 1,000 points.
+const curve = lineChart([{
+  name: "loss",
+  y: Array.from({ length: 1000 }, (_, i) => 3.3 - i / 600),
+}]);
+async function plotFigures(): Promise<{ firstMs: number; laterMs: number; ownBrowserMs: number }> {
+  const t0 = performance.now();
+  const renderer = await PngRenderer.launch();
+  try {
+    await renderer.render(curve);
+    const firstMs = performance.now() - t0;
+    const later: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await renderer.render(curve);
+      later.push(performance.now() - t);
+    }
+    const t1 = performance.now();
+    await renderPng(curve);
+    return { firstMs, laterMs: median(later), ownBrowserMs: performance.now() - t1 };
+  } finally {
+    await renderer.close();
+  }
+}
+const plots = missingForPng() === null ? await plotFigures() : null;
+
 const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "n/a");
 console.log(
   `Whole process (the CLI as deno task train runs it), 1000 steps + 20 samples, median of ${RUNS} ` +
@@ -298,6 +328,13 @@ console.log("\nOne held-out evaluation (--val-split 0.1 of names.txt), median of
 console.log("| engine | held-out names | ms |\n| --- | --: | --: |");
 for (const e of evaluation) console.log(`| ${e.engine} | ${e.docs} | ${fmt(e.ms, 1)} |`);
 
+if (plots) {
+  console.log("\nPlot PNGs (plotly.js in headless Chromium, a 1,000-point line chart)\n");
+  console.log("| plot | ms |\n| --- | --: |");
+  console.log(`| first plot of a kernel (starts Chromium) | ${fmt(plots.firstMs, 0)} |`);
+  console.log(`| later plots, same browser (median of 5) | ${fmt(plots.laterMs, 0)} |`);
+  console.log(`| a plot with a Chromium of its own | ${fmt(plots.ownBrowserMs, 0)} |`);
+} else console.log(`\nPlot PNGs: not measured (install ${missingForPng()})`);
 console.log(
   `\nValue engine, ${LONG_STEPS} steps: resident memory ${fmt(atFirst, 0)} MiB at step 1000, ` +
     `peak ${fmt(Math.max(...rssMiB.map((r) => r.rssMiB)), 0)} MiB, ` +
@@ -316,6 +353,7 @@ await writeFileAtomic(
       evaluation,
       phases,
       steadyStateUsPerStep: steadyUs,
+      plots,
     },
     null,
     2,

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromiumFlags, findChromium, missingForPng } from "@lib/plot.ts";
+import { chromiumFlags, findChromium, missingForPng } from "@lib/png.ts";
 import { decodePng, inkStats } from "./_png.ts";
 import { existsSync } from "node:fs";
 import { fixture, NAMES_PATH } from "./_names.ts";

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  barChart,
-  graphFigure,
-  heatmaps,
-  labelledScatter,
-  lineChart,
-  mimeBundle,
-  missingForPng,
-  pca2,
-  renderPng,
-} from "@lib/plot.ts";
-import { Value } from "@lib/value.ts";
-import { decodePng, inkStats } from "./_png.ts";
+import { barChart, lineChart } from "@lib/figures.ts";
+import { missingForPng } from "@lib/png.ts";
+import { mimeBundle } from "@lib/plot.ts";
+import { join } from "node:path";
 
 const missing = missingForPng();
 const haveChromium = missing === null;
@@ -19,59 +10,6 @@ if (missing && Deno.env.get("CI")) {
   throw new Error(`PNG rendering must work in CI: install ${missing}`);
 }
 if (missing) console.warn(`skipping the PNG tests: install ${missing}`);
-
-Deno.test("lineChart(), barChart() and labelledScatter() build plotly traces from the data", () => {
-  const line = lineChart([{ name: "a", y: [1, 2] }, { name: "b", x: [5, 6], y: [3, 4] }], {
-    title: "T",
-    xTitle: "step",
-  });
-  assert.deepEqual(line.data.map((t) => [t.name, t.x, t.y]), [["a", [1, 2], [1, 2]], ["b", [5, 6], [
-    3,
-    4,
-  ]]]);
-  assert.deepEqual(line.layout.title, { text: "T" });
-  const bar = barChart(["x", "y"], [0.25, 0.75]);
-  assert.deepEqual([bar.data[0]!.type, bar.data[0]!.x, bar.data[0]!.y], ["bar", ["x", "y"], [
-    0.25,
-    0.75,
-  ]]);
-  const scatter = labelledScatter([{ label: "a", x: 1, y: 2 }]);
-  assert.deepEqual(scatter.data[0]!.text, ["a"]);
-});
-
-Deno.test("heatmaps() puts each map on its own axes with one shared colour scale", () => {
-  const fig = heatmaps([{ title: "h0", z: [[1]] }, { title: "h1", z: [[0.5]] }], {
-    x: ["a"],
-    y: ["a"],
-  });
-  assert.deepEqual(fig.data.map((t) => [t.xaxis, t.yaxis, t.showscale]), [["x", "y", false], [
-    "x2",
-    "y2",
-    true,
-  ]]);
-  assert.ok("xaxis2" in fig.layout);
-});
-
-Deno.test("graphFigure() draws one edge per child and labels the named nodes", () => {
-  const a = new Value(2);
-  const b = new Value(3);
-  const y = a.mul(b).add(a);
-  y.backward();
-  const fig = graphFigure(y, new Map([[a, "a"], [y, "y"]]));
-  const [edges, nodes] = fig.data;
-  assert.equal(nodes!.x!.length, 4); // a, b, a*b, y
-  assert.equal(edges!.x!.filter((v) => v === null).length, 4); // a*b<-a, a*b<-b, y<-a*b, y<-a
-  assert.ok(nodes!.text!.some((t) => t.startsWith("a: data 2<br>grad 4")));
-});
-
-Deno.test("pca2() finds the directions of largest variance", () => {
-  // Points spread along (1, 1, 0) a lot and along (0, 0, 1) a little.
-  const rows = [-2, -1, 0, 1, 2].flatMap((t) => [[t, t, 0.1], [t, t, -0.1]]);
-  const coords = pca2(rows);
-  const spread = (k: 0 | 1) => Math.max(...coords.map((c) => Math.abs(c[k])));
-  assert.ok(Math.abs(spread(0) - 2 * Math.SQRT2) < 1e-9);
-  assert.ok(Math.abs(spread(1) - 0.1) < 1e-9);
-});
 
 Deno.test("mimeBundle() offers plotly JSON, PNG and text, never HTML", async () => {
   const bundle = await mimeBundle(lineChart([{ name: "loss", y: [3, 2, 1] }], { title: "Loss" }));
@@ -83,26 +21,26 @@ Deno.test("mimeBundle() offers plotly JSON, PNG and text, never HTML", async () 
   assert.equal(bundle["text/plain"], "<plot: Loss>");
 });
 
-Deno.test({
-  name: "renderPng() draws the figure with plotly.js in headless Chromium",
-  ignore: !haveChromium,
-  fn: async () => {
-    const png = await renderPng(barChart(["a", "b", "c"], [1, 3, 2], { width: 400, height: 300 }));
-    assert.ok(png);
-    const pixels = await decodePng(png);
-    assert.deepEqual([pixels.width, pixels.height], [400, 300]);
-    const { inkFraction, colors } = inkStats(pixels);
-    assert.ok(inkFraction > 0.05 && colors > 10, `${inkFraction} ${colors}`);
-  },
-});
-
-Deno.test("renderPng() returns null without Chromium, and mimeBundle() then omits the PNG", async () => {
+Deno.test("mimeBundle() omits the PNG without Chromium", async () => {
   Deno.env.set("CHROMIUM", "/nonexistent/chromium");
   try {
-    assert.equal(await renderPng(barChart(["a"], [1])), null);
     const bundle = await mimeBundle(barChart(["a"], [1]));
     assert.equal(bundle["image/png"], undefined);
   } finally {
     Deno.env.delete("CHROMIUM");
   }
+});
+
+Deno.test("show() outside Jupyter prints the figure's text fallback", async () => {
+  const plot = join(import.meta.dirname!, "..", "lib", "plot.ts");
+  const code = `import { show } from "${plot}"; await show({ data: [], ` +
+    `layout: { width: 1, height: 1, title: { text: "Loss" } } });`;
+  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { CHROMIUM: "/nonexistent/chromium", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(success);
+  assert.equal(new TextDecoder().decode(stdout), "<plot: Loss>\n");
 });
