@@ -290,14 +290,16 @@ export function createKvCache(
  */
 export function gpt(model: Gpt, tokenId: number, cache: KvCache): Value[] {
   const { stateDict: sd, config } = model;
-  const { nLayer, nHead, nEmbd, blockSize, vocabSize } = config;
+  const { nLayer, nHead, nEmbd } = config;
   const posId = cache.keys[0]!.length;
-  if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= vocabSize) {
-    throw new RangeError(`Cannot run model: token ${tokenId} is outside 0..${vocabSize - 1}`);
-  }
-  if (posId >= blockSize) {
+  if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= config.vocabSize) {
     throw new RangeError(
-      `Cannot run model: position ${posId} is past the context (blockSize ${blockSize})`,
+      `Cannot run model: token ${tokenId} is outside 0..${config.vocabSize - 1}`,
+    );
+  }
+  if (posId >= config.blockSize) {
+    throw new RangeError(
+      `Cannot run model: position ${posId} is past the context (blockSize ${config.blockSize})`,
     );
   }
   const headDim = nEmbd / nHead;
