@@ -24,7 +24,9 @@ export const DEFAULT_ADAM: AdamConfig = {
 
 /** A parameter as Adam sees it: its value and the gradient of the loss. */
 export interface Param {
+  /** The value, updated in place. */
   data: number;
+  /** d(loss)/d(value), zeroed after the update. */
   grad: number;
 }
 
@@ -33,7 +35,7 @@ export interface Param {
  *
  * @example One step moves a parameter against its gradient by about the learning rate
  * ```ts
- * import { Adam } from "@lib/adam.ts";
+ * import { Adam } from "@microgpt-ts/microgpt/adam";
  * import assert from "node:assert/strict";
  *
  * const p = { data: 1, grad: 0.5 };
@@ -57,6 +59,8 @@ export class Adam {
   t = 0;
 
   /**
+   * Creates an optimiser with zeroed moments.
+   *
    * @param numParams Number of parameters it will update.
    * @param options `numSteps` (the schedule) and any hyperparameters to override.
    */

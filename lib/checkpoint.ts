@@ -15,7 +15,9 @@ export const CHECKPOINT_VERSION = 1;
 
 /** A training run frozen between two steps. */
 export interface Checkpoint {
+  /** Marks the file as a checkpoint of this project. */
   format: typeof CHECKPOINT_FORMAT;
+  /** The layout's version ({@linkcode CHECKPOINT_VERSION}). */
   version: number;
   /** The model's shape. */
   config: GptConfig;

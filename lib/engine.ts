@@ -4,17 +4,34 @@
 
 import type { Adam } from "./adam.ts";
 import { FastGpt } from "./fast.ts";
-import type { EngineName } from "./flags.ts";
 import { createGpt, type GptConfig } from "./model.ts";
 import type { Random } from "./random.ts";
 import { sample } from "./sample.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { trainStep } from "./train.ts";
 
+/** The two implementations of the same model: `value` (the scalar autograd) and `fast`. */
+export type EngineName = "value" | "fast";
+
 /** What the command line needs of an engine: a training step, sampling and the parameters. */
 export interface Engine {
+  /** How many parameters the model has. */
   numParams: number;
+  /**
+   * One training step on one document: forward, backward, Adam.
+   *
+   * @param tokens The document's tokens, BOS on both sides.
+   * @param adam The optimiser.
+   * @returns The loss before the update.
+   */
   trainStep(tokens: readonly number[], adam: Adam): number;
+  /**
+   * Generates one document.
+   *
+   * @param tokenizer The tokenizer the model was trained with.
+   * @param options `rng`, `temperature`, and an optional `prefix` to start from.
+   * @returns The generated text (the prefix included).
+   */
   sample(
     tokenizer: Tokenizer,
     options: { rng: Random; temperature: number; prefix?: string },

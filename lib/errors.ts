@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { UserError } from "@lib/errors.ts";
+ * import { UserError } from "@microgpt-ts/microgpt";
  * import assert from "node:assert/strict";
  *
  * const e = new UserError("Cannot parse flags: --steps needs a value");
@@ -19,6 +19,8 @@
  */
 export class UserError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message The one-line report.
    * @param options `cause`, the underlying error, if any.
    */

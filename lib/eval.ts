@@ -9,7 +9,9 @@ import { docTokens } from "./train.ts";
 
 /** Documents split into those trained on and those held out. */
 export interface Split {
+  /** The documents to train on, in their original order. */
   train: string[];
+  /** The held-out documents. */
   val: string[];
 }
 
@@ -22,7 +24,7 @@ export interface Split {
  *
  * @example
  * ```ts
- * import { splitDocs } from "@lib/eval.ts";
+ * import { splitDocs } from "@microgpt-ts/microgpt/eval";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(splitDocs(["a", "b", "c", "d", "e"], 0.5), { train: ["a", "b", "c"], val: ["d", "e"] });
@@ -63,11 +65,11 @@ export interface Evaluation {
  *
  * @example A model that knows nothing is close to ln(vocabSize)
  * ```ts
- * import { evaluate } from "@lib/eval.ts";
- * import { FastGpt } from "@lib/fast.ts";
- * import { DEFAULT_CONFIG } from "@lib/model.ts";
- * import { Random } from "@lib/random.ts";
- * import { Tokenizer } from "@lib/tokenizer.ts";
+ * import { evaluate } from "@microgpt-ts/microgpt/eval";
+ * import { FastGpt } from "@microgpt-ts/microgpt/fast";
+ * import { DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
+ * import { Random } from "@microgpt-ts/microgpt/random";
+ * import { Tokenizer } from "@microgpt-ts/microgpt/tokenizer";
  * import assert from "node:assert/strict";
  *
  * const tokenizer = Tokenizer.fromDocs(["ab", "ba"]);
@@ -139,7 +141,7 @@ export type Origin = "train" | "val" | "new";
  *
  * @example
  * ```ts
- * import { sampleOrigins } from "@lib/eval.ts";
+ * import { sampleOrigins } from "@microgpt-ts/microgpt/eval";
  * import assert from "node:assert/strict";
  *
  * const split = { train: ["ana", "bo"], val: ["bo", "cy"] };

@@ -13,8 +13,11 @@ import type { Tokenizer } from "./tokenizer.ts";
 
 /** Where a weight matrix lives in the flat parameter array. */
 export interface MatrixSlot {
+  /** Index of its first entry. */
   offset: number;
+  /** Number of rows. */
   rows: number;
+  /** Number of columns (entries per row). */
   cols: number;
 }
 
@@ -53,10 +56,10 @@ const RMS_EPS = 1e-5;
  *
  * @example Trains on a tiny dataset like the Value engine does
  * ```ts
- * import { Adam } from "@lib/adam.ts";
- * import { FastGpt } from "@lib/fast.ts";
- * import { DEFAULT_CONFIG } from "@lib/model.ts";
- * import { Random } from "@lib/random.ts";
+ * import { Adam } from "@microgpt-ts/microgpt/adam";
+ * import { FastGpt } from "@microgpt-ts/microgpt/fast";
+ * import { DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
+ * import { Random } from "@microgpt-ts/microgpt/random";
  * import assert from "node:assert/strict";
  *
  * const model = FastGpt.create({ ...DEFAULT_CONFIG, vocabSize: 3 }, { rng: new Random(1) });
@@ -107,6 +110,8 @@ export class FastGpt {
   #dw: Float64Array; // [T] attention weight gradients of one row
 
   /**
+   * Creates a model from parameters (for example a checkpoint's or a Value model's).
+   *
    * @param config The model shape.
    * @param params Initial parameters (copied), in state-dict order.
    */

@@ -90,7 +90,7 @@ function layout(options: FigureOptions, extra: Record<string, unknown> = {}): Fi
  *
  * @example
  * ```ts
- * import { lineChart } from "@lib/figures.ts";
+ * import { lineChart } from "@microgpt-ts/microgpt/figures";
  * import assert from "node:assert/strict";
  *
  * const fig = lineChart([{ name: "loss", y: [3.3, 2.9, 2.5] }], { title: "Loss" });

@@ -9,10 +9,13 @@ import { UserError } from "./errors.ts";
 
 /** The file operations the project needs: the seam through which tests inject faults. */
 export interface FileSystem {
+  /** Reads a whole file. */
   readFile(path: string): Promise<Uint8Array>;
   /** Creates or truncates `path`, writes all of `data` and flushes it to the disk. */
   writeFileSynced(path: string, data: Uint8Array): Promise<void>;
+  /** Moves `from` over `to`, atomically. */
   rename(from: string, to: string): Promise<void>;
+  /** Deletes a file. */
   remove(path: string): Promise<void>;
   /** Flushes a folder's entries (a rename in it) to the disk. */
   syncDir(path: string): Promise<void>;

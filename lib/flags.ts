@@ -5,9 +5,9 @@
 import { DEFAULT_ADAM } from "./adam.ts";
 import { UserError } from "./errors.ts";
 import { DEFAULT_CONFIG } from "./model.ts";
+import type { EngineName } from "./engine.ts";
 
-/** The two implementations of the same model. */
-export type EngineName = "value" | "fast";
+export type { EngineName };
 
 /** Everything a training run needs to know. */
 export interface TrainOptions {

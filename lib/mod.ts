@@ -1,5 +1,7 @@
 // microgpt-ts: the whole public API in one import (Deno std's convention: mod.ts only
 // re-exports). Notebook cells import the files they need directly, e.g. "@lib/value.ts".
+// Not here: the CLI (cli.ts, flags.ts, permissions.ts), file plumbing (files.ts) and the
+// notebook's source viewer (source.ts).
 
 export * from "./random.ts";
 export * from "./value.ts";
@@ -13,9 +15,8 @@ export * from "./engine.ts";
 export * from "./eval.ts";
 export * from "./data.ts";
 export * from "./checkpoint.ts";
-export * from "./errors.ts";
-export * from "./files.ts";
+export { UserError } from "./errors.ts";
+export type { FileSystem } from "./files.ts";
 export * from "./figures.ts";
 export * from "./png.ts";
 export * from "./plot.ts";
-export * from "./source.ts";

@@ -40,7 +40,9 @@ export type StateDict = Record<string, Matrix>;
 
 /** Per layer, the key (or value) vector of every position seen so far: [nLayer][T][nEmbd]. */
 export interface KvCache {
+  /** The keys, [nLayer][T][nEmbd]. */
   keys: Value[][][];
+  /** The values, [nLayer][T][nEmbd]. */
   values: Value[][][];
   /** If present, the attention weights of every position: [nLayer][nHead][T][t <= T]. */
   attention?: number[][][][];
@@ -48,7 +50,9 @@ export interface KvCache {
 
 /** A GPT's configuration and parameters. */
 export interface Gpt {
+  /** The model's shape. */
   config: GptConfig;
+  /** The weight matrices by name (`wte`, `wpe`, `layer0.attn_wq`, ..., `lm_head`). */
   stateDict: StateDict;
   /** Every parameter, flattened in state-dict order (matrix by matrix, row by row). */
   params: Value[];
@@ -120,7 +124,7 @@ export function paramShapes(config: GptConfig): [string, number, number][] {
  *
  * @example
  * ```ts
- * import { countParams, DEFAULT_CONFIG } from "@lib/model.ts";
+ * import { countParams, DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
  * import assert from "node:assert/strict";
  *
  * assert.equal(countParams({ ...DEFAULT_CONFIG, vocabSize: 27 }), 4192);
@@ -141,8 +145,8 @@ export function countParams(config: GptConfig): number {
  *
  * @example The reference model has 4,192 parameters
  * ```ts
- * import { createGpt, DEFAULT_CONFIG } from "@lib/model.ts";
- * import { Random } from "@lib/random.ts";
+ * import { createGpt, DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
+ * import { Random } from "@microgpt-ts/microgpt/random";
  * import assert from "node:assert/strict";
  *
  * const model = createGpt({ ...DEFAULT_CONFIG, vocabSize: 27 }, { rng: new Random(42) });
@@ -191,8 +195,8 @@ export function createGpt(
  *
  * @example
  * ```ts
- * import { linear } from "@lib/model.ts";
- * import { Value } from "@lib/value.ts";
+ * import { linear } from "@microgpt-ts/microgpt/model";
+ * import { Value } from "@microgpt-ts/microgpt/value";
  * import assert from "node:assert/strict";
  *
  * const v = (xs: number[]) => xs.map((x) => new Value(x));
@@ -218,8 +222,8 @@ export function linear(x: readonly Value[], w: Matrix): Value[] {
  *
  * @example
  * ```ts
- * import { softmax } from "@lib/model.ts";
- * import { Value } from "@lib/value.ts";
+ * import { softmax } from "@microgpt-ts/microgpt/model";
+ * import { Value } from "@microgpt-ts/microgpt/value";
  * import assert from "node:assert/strict";
  *
  * const probs = softmax([1, 2, 3].map((x) => new Value(x)));
@@ -246,8 +250,8 @@ export function softmax(logits: readonly Value[]): Value[] {
  *
  * @example [3, 4] has root-mean-square sqrt(12.5)
  * ```ts
- * import { rmsnorm } from "@lib/model.ts";
- * import { Value } from "@lib/value.ts";
+ * import { rmsnorm } from "@microgpt-ts/microgpt/model";
+ * import { Value } from "@microgpt-ts/microgpt/value";
  * import assert from "node:assert/strict";
  *
  * const y = rmsnorm([new Value(3), new Value(4)]);

@@ -4,7 +4,8 @@
 // further figure in a few hundred milliseconds, which is what the notebook's kernel does.
 
 import { join } from "node:path";
-import type { Browser, Page } from "puppeteer-core";
+// deno-lint-ignore no-import-prefix -- a by-path import from elsewhere has no import map
+import type { Browser, Page } from "npm:puppeteer-core@24.43.1";
 import type { Figure } from "./figures.ts";
 
 const CHROMIUM_CANDIDATES = [
@@ -23,7 +24,7 @@ const PROFILE_PREFIX = "microgpt-chromium-";
  *
  * @example
  * ```ts
- * import { chromiumFlags } from "@lib/png.ts";
+ * import { chromiumFlags } from "@microgpt-ts/microgpt/png";
  * import assert from "node:assert/strict";
  *
  * assert.ok(chromiumFlags("/tmp/p").includes("--user-data-dir=/tmp/p"));
@@ -108,8 +109,8 @@ async function removeStaleProfiles(tmp: string): Promise<void> {
  *
  * @example
  * ```ts ignore
- * import { PngRenderer } from "@lib/png.ts";
- * import { lineChart } from "@lib/figures.ts";
+ * import { PngRenderer } from "@microgpt-ts/microgpt/png";
+ * import { lineChart } from "@microgpt-ts/microgpt/figures";
  *
  * const renderer = await PngRenderer.launch();
  * try {
@@ -147,7 +148,8 @@ export class PngRenderer {
     await removeStaleProfiles(tmp);
     const profile = await Deno.makeTempDir({ dir: tmp, prefix: `${PROFILE_PREFIX}${Deno.pid}-` });
     try {
-      const { default: puppeteer } = await import("puppeteer-core");
+      // deno-lint-ignore no-import-prefix
+      const { default: puppeteer } = await import("npm:puppeteer-core@24.43.1");
       // Imported here, when a renderer starts: importing this file stays cheap.
       const browser = await puppeteer.launch({
         executablePath: chromium,

@@ -25,7 +25,7 @@ export interface RandomState {
  *
  * @example Same seed, same numbers as `random.seed(42); random.random()` in CPython
  * ```ts
- * import { Random } from "@lib/random.ts";
+ * import { Random } from "@microgpt-ts/microgpt/random";
  * import assert from "node:assert/strict";
  *
  * const rng = new Random(42);

@@ -25,8 +25,8 @@ export interface SampleOptions {
  *
  * @example
  * ```ts
- * import { promptIds } from "@lib/sample.ts";
- * import { Tokenizer } from "@lib/tokenizer.ts";
+ * import { promptIds } from "@microgpt-ts/microgpt/sample";
+ * import { Tokenizer } from "@microgpt-ts/microgpt/tokenizer";
  * import assert from "node:assert/strict";
  *
  * const tokenizer = Tokenizer.fromDocs(["ab"]);

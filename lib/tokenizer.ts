@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { Tokenizer } from "@lib/tokenizer.ts";
+ * import { Tokenizer } from "@microgpt-ts/microgpt/tokenizer";
  * import assert from "node:assert/strict";
  *
  * const tokenizer = Tokenizer.fromDocs(["emma", "olivia"]);

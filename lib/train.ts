@@ -22,8 +22,8 @@ const collectYoung = (globalThis as { gc?: (options: { type: "minor" }) => void 
  *
  * @example
  * ```ts
- * import { Tokenizer } from "@lib/tokenizer.ts";
- * import { docTokens } from "@lib/train.ts";
+ * import { Tokenizer } from "@microgpt-ts/microgpt/tokenizer";
+ * import { docTokens } from "@microgpt-ts/microgpt/train";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(docTokens(Tokenizer.fromDocs(["ab", "ba"]), "ab"), [2, 0, 1, 2]);
@@ -45,9 +45,9 @@ export function docTokens(tokenizer: Tokenizer, doc: string): number[] {
  * @example An untrained model's loss on "ab": the mean of -log p over its 3 predictions
  * (ln 3 = 1.0986 if it were exactly uniform; its random weights make it a little worse)
  * ```ts
- * import { createGpt, DEFAULT_CONFIG } from "@lib/model.ts";
- * import { Random } from "@lib/random.ts";
- * import { sequenceLoss } from "@lib/train.ts";
+ * import { createGpt, DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
+ * import { Random } from "@microgpt-ts/microgpt/random";
+ * import { sequenceLoss } from "@microgpt-ts/microgpt/train";
  * import assert from "node:assert/strict";
  *
  * const model = createGpt({ ...DEFAULT_CONFIG, vocabSize: 3 }, { rng: new Random(0) });

@@ -19,7 +19,7 @@ let visitMark = 0; // bumped by every backward() to mark nodes as visited withou
  *
  * @example d(a*b + a)/da = b + 1
  * ```ts
- * import { Value } from "@lib/value.ts";
+ * import { Value } from "@microgpt-ts/microgpt/value";
  * import assert from "node:assert/strict";
  *
  * const a = new Value(2);
@@ -179,7 +179,7 @@ export class Value {
  *
  * @example
  * ```ts
- * import { sum, Value } from "@lib/value.ts";
+ * import { sum, Value } from "@microgpt-ts/microgpt/value";
  * import assert from "node:assert/strict";
  *
  * const total = sum([new Value(0.1), new Value(0.2), new Value(0.3)]);
