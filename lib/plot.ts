@@ -31,6 +31,7 @@ async function pngOf(figure: Figure): Promise<Uint8Array | null> {
 }
 
 let warnedNoPng = false;
+let liveDisplays = 0;
 
 /**
  * The MIME bundle of a figure: plotly JSON (interactive where a plotly renderer is installed),
@@ -89,10 +90,12 @@ export async function show(figure: Figure): Promise<void> {
  * A text line that updates in place in the notebook (training progress): the kernel does not
  * capture `\r`, so each update replaces the display instead. Outside Jupyter, prints lines.
  *
- * @param id A display id unique within the notebook.
+ * @param name A name for the display; each call makes a display of its own, so re-running a
+ *   cell starts a fresh line instead of updating the cleared one of the previous run.
  * @returns A function that sets the text.
  */
-export function liveText(id: string): (text: string) => Promise<void> {
+export function liveText(name: string): (text: string) => Promise<void> {
+  const id = `${name}-${++liveDisplays}`;
   let shown = false;
   return async (text) => {
     const kernel = jupyter();

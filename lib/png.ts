@@ -135,16 +135,17 @@ export class PngRenderer {
   /**
    * Starts Chromium and loads plotly.js into a blank page.
    *
+   * @param options `tempDir`, where the browser profile goes (default: `$TMPDIR` or /tmp).
    * @returns The renderer; close it when done.
    * @throws {Error} When Chromium or plotly.js is missing (see {@link missingForPng}).
    */
-  static async launch(): Promise<PngRenderer> {
+  static async launch(options: { tempDir?: string } = {}): Promise<PngRenderer> {
     const chromium = findChromium();
     const plotly = findPlotly();
     if (!chromium || !plotly) {
       throw new Error(`Cannot render plots to PNG: install ${missingForPng()}`);
     }
-    const tmp = await Deno.realPath(Deno.env.get("TMPDIR") ?? "/tmp");
+    const tmp = await Deno.realPath(options.tempDir ?? Deno.env.get("TMPDIR") ?? "/tmp");
     await removeStaleProfiles(tmp);
     const profile = await Deno.makeTempDir({ dir: tmp, prefix: `${PROFILE_PREFIX}${Deno.pid}-` });
     try {

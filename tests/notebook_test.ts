@@ -5,68 +5,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { chromiumFlags, findChromium, missingForPng } from "@lib/png.ts";
+import { chromiumFlags, findChromium } from "@lib/png.ts";
 import { decodePng, inkStats } from "./_png.ts";
-import { existsSync } from "node:fs";
-import { fixture, NAMES_PATH } from "./_names.ts";
+import { fixture } from "./_names.ts";
+import { missingOrFail, NOTEBOOK, type Notebook, ROOT, text } from "./_notebook.ts";
 
-const ROOT = join(import.meta.dirname!, "..");
-const NOTEBOOK = join(ROOT, "notebooks", "microgpt.ipynb");
+const missing = missingOrFail("the notebook tests");
 const RUNNER = join(ROOT, "notebooks", "execute.py");
 const decoder = new TextDecoder();
 
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, unknown>;
-  ename?: string;
-  evalue?: string;
-}
-interface Cell {
-  id: string;
-  cell_type: string;
-  source: string | string[];
-  outputs?: Output[];
-}
-interface Notebook {
-  cells: Cell[];
-}
-
-function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
-  try {
-    const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
-    return { ok: r.success, out: decoder.decode(r.stdout) };
-  } catch {
-    return { ok: false, out: "" };
-  }
-}
-
-// What is missing to run the notebook here, or null.
-function missingTooling(): string | null {
-  // The notebook trains on names.txt; without it, it would fall back to other names.
-  if (!existsSync(NAMES_PATH)) return "data/names.txt (run deno task train once to download it)";
-  const specs = sh("jupyter", ["kernelspec", "list", "--json"]);
-  if (!specs.ok) return "jupyter (apt-get install jupyter-client jupyter-nbconvert)";
-  if (!JSON.parse(specs.out).kernelspecs?.deno) return "Deno's kernel (deno jupyter --install)";
-  if (
-    !sh("/usr/bin/python3", ["-c", "import nbclient"]).ok &&
-    !sh("python3", ["-c", "import nbclient"]).ok
-  ) {
-    return "nbclient (apt-get install python3-nbclient)";
-  }
-  const png = missingForPng();
-  if (png) return png;
-  return null;
-}
-
-const missing = missingTooling();
-if (missing && Deno.env.get("CI")) {
-  throw new Error(`The notebook tests must run in CI, but this is missing: ${missing}`);
-}
-if (missing) console.warn(`skipping the notebook tests: missing ${missing}`);
-
-const text = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join("") : t ?? "");
 const readNotebook = (path: string): Notebook => JSON.parse(Deno.readTextFileSync(path));
 const committed = readNotebook(NOTEBOOK);
 

@@ -52,22 +52,28 @@ Deno.test({
   name: "PngRenderer.launch() removes the profiles of renderers whose process is gone",
   ignore: !haveChromium,
   fn: inTempDir(async (tmp) => {
-    // A profile left by a kernel that was shut down (no such pid), and one
-    // whose process is alive (this one's parent).
-    const stale = join(tmp, "microgpt-chromium-999999999-abc");
-    const live = join(tmp, `microgpt-chromium-${Deno.ppid}-abc`);
-    for (const dir of [stale, live]) await Deno.mkdir(join(dir, "Default"), { recursive: true });
-    const before = Deno.env.get("TMPDIR");
-    Deno.env.set("TMPDIR", tmp);
+    // A profile left by a process that has exited (a kernel that was shut down), and one whose
+    // process is still running.
+    const exited = new Deno.Command("true").spawn();
+    await exited.status;
+    const running = new Deno.Command("sleep", { args: ["60"] }).spawn();
     try {
-      const renderer = await PngRenderer.launch();
+      const stale = `microgpt-chromium-${exited.pid}-abc`;
+      const live = `microgpt-chromium-${running.pid}-abc`;
+      for (const dir of [stale, live]) {
+        await Deno.mkdir(join(tmp, dir, "Default"), { recursive: true });
+      }
+      const names = () => [...Deno.readDirSync(tmp)].map((e) => e.name).sort();
+      const renderer = await PngRenderer.launch({ tempDir: tmp });
+      // While open: the running process's profile and the renderer's own.
+      assert.deepEqual(names().filter((n) => !n.includes(`-${Deno.pid}-`)), [live]);
+      assert.equal(names().length, 2);
       await renderer.close();
+      assert.deepEqual(names(), [live]);
     } finally {
-      if (before === undefined) Deno.env.delete("TMPDIR");
-      else Deno.env.set("TMPDIR", before);
+      running.kill();
+      await running.status;
     }
-    const left = [...Deno.readDirSync(tmp)].map((e) => e.name);
-    assert.deepEqual(left, [`microgpt-chromium-${Deno.ppid}-abc`]);
   }),
 });
 
