@@ -89,17 +89,30 @@ export function missingForPng(): string | null {
   return null;
 }
 
+// Whether a process is running: /proc when readable (Deno asks for --allow-all there), else
+// `kill -0`; when neither can tell, it counts as running, so its files are kept.
+function processExists(pid: string): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+  }
+  try {
+    const probe = new Deno.Command("kill", { args: ["-0", pid], stdout: "null", stderr: "null" });
+    return probe.outputSync().success;
+  } catch {
+    return true;
+  }
+}
+
 // The profile folders of renderers whose process has exited without closing (a kernel that
 // was shut down): removed by the next renderer.
 async function removeStaleProfiles(tmp: string): Promise<void> {
   for await (const entry of Deno.readDir(tmp)) {
     const pid = entry.name.startsWith(PROFILE_PREFIX) ? entry.name.split("-")[2] : undefined;
-    if (!pid || pid === String(Deno.pid)) continue;
-    try {
-      Deno.statSync(`/proc/${pid}`);
-    } catch {
-      await Deno.remove(join(tmp, entry.name), { recursive: true }).catch(() => {});
-    }
+    if (!pid || pid === String(Deno.pid) || processExists(pid)) continue;
+    await Deno.remove(join(tmp, entry.name), { recursive: true }).catch(() => {});
   }
 }
 
