@@ -61,9 +61,26 @@ export class Tokenizer {
    * @returns A tokenizer that can encode every document.
    */
   static fromDocs(docs: Iterable<string>): Tokenizer {
-    // A Set built from a string takes its code points (a surrogate pair is one), natively.
-    const chars = [...new Set(Array.from(docs).join(""))];
-    return new Tokenizer(chars.sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!));
+    // One pass over the UTF-16 code units, pairing surrogates into code points as the string
+    // iterator does (a lone surrogate counts as itself). Numbers, not one-character strings:
+    // about half the time of `new Set(text)` on names.txt, cold.
+    const text = Array.from(docs).join("");
+    const seen = new Set<number>();
+    let last = -1;
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          i++;
+        }
+      }
+      if (code !== last) seen.add(code); // names repeat letters: skip the Set for a run
+      last = code;
+    }
+    const codes = [...seen].sort((a, b) => a - b);
+    return new Tokenizer(codes.map((code) => String.fromCodePoint(code)));
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 import { parseDocs } from "@lib/data.ts";
 import { fixture } from "./_names.ts";
@@ -54,4 +55,35 @@ Deno.test("Tokenizer rejects characters that are unsorted, repeated or not singl
   assert.throws(() => new Tokenizer(["b", "a"]), /not sorted/);
   assert.throws(() => new Tokenizer(["a", "a"]), /not a single distinct/);
   assert.throws(() => new Tokenizer(["ab"]), /not a single distinct/);
+});
+
+// fromDocs() scans code units itself; the string iterator (what Python's set(str) sees, one
+// code point at a time) is the reference it must agree with, on generated text that mixes
+// ASCII, other scripts, surrogate pairs, lone surrogates and runs of one character.
+Deno.test("Tokenizer.fromDocs() finds the code points the string iterator finds, on generated text", () => {
+  const rng = new Random(2026);
+  const below = (n: number) => Math.floor(rng.random() * n);
+  const pools = [
+    [0x61, 0x7a], // a-z
+    [0x3b1, 0x3c9], // Greek
+    [0x4e00, 0x4e20], // CJK
+    [0x1f600, 0x1f610], // emoji (surrogate pairs)
+    [0xd800, 0xdbff], // lone high surrogates
+    [0xdc00, 0xdfff], // lone low surrogates
+  ];
+  for (let c = 0; c < 300; c++) {
+    const docs = Array.from({ length: 1 + below(6) }, () => {
+      let doc = "";
+      for (let i = below(12); i >= 0; i--) {
+        const [lo, hi] = pools[below(pools.length)]!;
+        const ch = String.fromCodePoint(lo! + below(hi! - lo! + 1));
+        doc += ch.repeat(1 + below(3));
+      }
+      return doc;
+    });
+    const expected = [...new Set(docs.join(""))].sort((a, b) =>
+      a.codePointAt(0)! - b.codePointAt(0)!
+    );
+    assert.deepEqual(Tokenizer.fromDocs(docs).uchars, expected, JSON.stringify(docs));
+  }
 });
