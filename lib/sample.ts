@@ -64,17 +64,17 @@ export function promptIds(
 export function sample(model: Gpt, tokenizer: Tokenizer, options: SampleOptions): string {
   const { rng, temperature } = options;
   const { blockSize, vocabSize } = model.config;
-  const prefixIds = promptIds(tokenizer, { ...options, blockSize });
+  const prefix = promptIds(tokenizer, { ...options, blockSize }); // [] without a prefix
   const tokenIds = Array.from({ length: vocabSize }, (_, i) => i);
   const cache = createKvCache(model.config);
-  const out = [...prefixIds];
+  const out = [...prefix];
   let tokenId = tokenizer.BOS;
-  for (const id of prefixIds) {
-    gpt(model, tokenId, cache);
-    tokenId = id;
-  }
-  for (let pos = prefixIds.length; pos < blockSize; pos++) {
+  for (let pos = 0; pos < blockSize; pos++) {
     const logits = gpt(model, tokenId, cache);
+    if (pos < prefix.length) {
+      tokenId = prefix[pos]!; // still reading the prefix: its next token is given
+      continue;
+    }
     const probs = softmax(logits.map((l) => l.div(temperature)));
     tokenId = rng.choices(tokenIds, { weights: probs.map((p) => p.data) })[0]!;
     if (tokenId === tokenizer.BOS) break;
