@@ -111,3 +111,38 @@ Deno.test({
     assert.deepEqual(out.trimEnd().split("\n"), [...expected, golden.samples[0]]);
   },
 });
+
+// Published on JSR, modules load from https URLs, where import.meta.dirname is undefined:
+// nothing may need it at import time. Served over local HTTP, lib/ stands in for that.
+Deno.test(
+  "lib/mod.ts loads from an http URL (as from JSR) and keeps names.txt under the working directory",
+  inTempDir(async (dir) => {
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const file = join(ROOT, "lib", new URL(req.url).pathname.replace(/^\/lib\//, ""));
+      return await Deno.readFile(file).then(
+        (body) => new Response(body, { headers: { "content-type": "application/typescript" } }),
+        () => new Response("not found", { status: 404 }),
+      );
+    });
+    try {
+      const host = `127.0.0.1:${server.addr.port}`;
+      const script = join(dir, "remote.ts");
+      await Deno.writeTextFile(
+        script,
+        `const gpt = await import("http://${host}/lib/mod.ts");\n` +
+          `console.log(gpt.DEFAULT_DATA_PATH, new gpt.Tokenizer(["a", "b"]).vocabSize);\n`,
+      );
+      const { success, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", `--allow-import=${host}`, "--allow-env", script],
+        cwd: dir,
+        env: { NO_COLOR: "1", DENO_DIR: join(dir, "deno_dir") }, // a cache of its own
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(success, decoder.decode(stderr));
+      assert.equal(decoder.decode(stdout), `${join("data", "names.txt")} 3\n`);
+    } finally {
+      await server.shutdown();
+    }
+  }),
+);
