@@ -1,7 +1,7 @@
 // Renders plotly figures to PNG: plotly.js draws the figure in headless Chromium
 // (`Plotly.toImage`), so the picture GitHub shows (it runs no scripts) is the figure a plotly
-// renderer draws. Starting Chromium takes about a second; a renderer kept open draws each
-// further figure in a few hundred milliseconds, which is what the notebook's kernel does.
+// renderer draws. Starting Chromium and loading plotly.js take about 3 s; a renderer kept open
+// draws each further figure in tens of milliseconds, which is what the notebook's kernel does.
 
 import { join } from "node:path";
 // deno-lint-ignore no-import-prefix -- a by-path import from elsewhere has no import map
@@ -52,23 +52,19 @@ export function chromiumFlags(profile?: string): string[] {
  */
 export function findChromium(): string | null {
   const fromEnv = Deno.env.get("CHROMIUM");
-  for (const path of fromEnv ? [fromEnv] : CHROMIUM_CANDIDATES) {
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return firstFile(fromEnv ? [fromEnv] : CHROMIUM_CANDIDATES);
 }
 
 // plotly.js's browser bundle: in this project's node_modules (or, imported from elsewhere, in
 // the importing project's).
 function findPlotly(): string | null {
-  const roots = [Deno.cwd()];
-  if (import.meta.dirname) roots.unshift(join(import.meta.dirname, ".."));
-  for (const root of roots) {
-    const path = join(root, "node_modules", "plotly.js-dist", "plotly.js");
+  const roots = import.meta.dirname ? [join(import.meta.dirname, ".."), Deno.cwd()] : [Deno.cwd()];
+  return firstFile(roots.map((root) => join(root, "node_modules", "plotly.js-dist", "plotly.js")));
+}
+
+// The first of the paths that is a file, or null.
+function firstFile(paths: string[]): string | null {
+  for (const path of paths) {
     try {
       if (Deno.statSync(path).isFile) return path;
     } catch {
@@ -162,9 +158,9 @@ export class PngRenderer {
     await removeStaleProfiles(tmp);
     const profile = await Deno.makeTempDir({ dir: tmp, prefix: `${PROFILE_PREFIX}${Deno.pid}-` });
     try {
+      // Imported here, when a renderer starts: importing this file stays cheap.
       // deno-lint-ignore no-import-prefix
       const { default: puppeteer } = await import("npm:puppeteer-core@24.43.1");
-      // Imported here, when a renderer starts: importing this file stays cheap.
       const browser = await puppeteer.launch({
         executablePath: chromium,
         pipe: true,

@@ -48,6 +48,20 @@ class LateOutputClient(NotebookClient):
                 idle = True
 
 
+def deno_client(nb, source, allow_errors):
+    """A client that runs nb in Deno's kernel, from the notebook's folder (so the kernel finds
+    deno.json's import map), recording no timings."""
+    return LateOutputClient(
+        nb,
+        kernel_name="deno",
+        timeout=900,
+        iopub_timeout=10,
+        record_timing=False,
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(Path(source).parent.resolve())}},
+    )
+
+
 def coalesce_streams(outputs):
     """Joins consecutive writes to the same stream into one output, as Jupyter front ends show them."""
     merged = []
@@ -93,15 +107,7 @@ def main(argv):
     target = Path(argv[2]) if len(argv) == 3 else source
     os.environ["NO_COLOR"] = "1"
     nb = nbformat.read(source, as_version=4)
-    client = LateOutputClient(
-        nb,
-        kernel_name="deno",
-        timeout=900,
-        iopub_timeout=10,
-        record_timing=False,
-        allow_errors=False,
-        resources={"metadata": {"path": str(source.parent.resolve())}},
-    )
+    client = deno_client(nb, source, allow_errors=False)
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)

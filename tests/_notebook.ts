@@ -62,9 +62,16 @@ export const text = (t: string | string[] | undefined): string =>
  * What is missing to run the notebook here, or null; under CI a missing tool is an error.
  *
  * @param what What the tests are, for the message.
+ * @param options `frontEnd`: the tests also need Jupyter Notebook's server.
  */
-export function missingOrFail(what: string): string | null {
-  const missing = missingTooling();
+export function missingOrFail(
+  what: string,
+  options: { frontEnd?: boolean } = {},
+): string | null {
+  let missing = missingTooling();
+  if (!missing && options.frontEnd && !sh("jupyter-notebook", ["--version"]).ok) {
+    missing = "jupyter-notebook (apt-get install jupyter-notebook)";
+  }
   if (missing && Deno.env.get("CI")) {
     throw new Error(`${what} must run in CI, but this is missing: ${missing}`);
   }

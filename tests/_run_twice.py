@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notebooks"))
-from execute import LateOutputClient  # noqa: E402  (the runner that waits for late outputs)
+from execute import deno_client  # noqa: E402  (the runner that waits for late outputs)
 
 import nbformat  # noqa: E402
 
@@ -55,14 +55,7 @@ def alive(pid):
 def main(path):
     os.environ["NO_COLOR"] = "1"
     nb = nbformat.read(path, as_version=4)
-    client = LateOutputClient(
-        nb,
-        kernel_name="deno",
-        timeout=900,
-        iopub_timeout=10,
-        allow_errors=True,
-        resources={"metadata": {"path": str(Path(path).parent.resolve())}},
-    )
+    client = deno_client(nb, path, allow_errors=True)
     report = {"cells": []}
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):

@@ -11,21 +11,9 @@ import puppeteer from "puppeteer-core";
 import { chromiumFlags, findChromium } from "@lib/png.ts";
 import { fixture } from "./_names.ts";
 import { decodePng, inkStats } from "./_png.ts";
-import { missingOrFail, NOTEBOOK, type Notebook, ROOT, sh } from "./_notebook.ts";
+import { missingOrFail, NOTEBOOK, type Notebook, ROOT } from "./_notebook.ts";
 
-function missingFrontEnd(): string | null {
-  const missing = missingOrFail("the front-end test");
-  if (missing) return missing;
-  if (!sh("jupyter-notebook", ["--version"]).ok) {
-    const why = "jupyter-notebook (apt-get install jupyter-notebook)";
-    if (Deno.env.get("CI")) throw new Error(`the front-end test must run in CI: install ${why}`);
-    console.warn(`skipping the front-end test: missing ${why}`);
-    return why;
-  }
-  return null;
-}
-
-const missing = missingFrontEnd();
+const missing = missingOrFail("the front-end test", { frontEnd: true });
 const RUN_ALL_TIMEOUT_MS = 10 * 60_000;
 
 function freePort(): number {
