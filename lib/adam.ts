@@ -51,12 +51,10 @@ export class Adam {
   readonly config: AdamConfig;
   /** Length of the schedule: the learning rate reaches 0 after this many steps. */
   readonly numSteps: number;
-  /** First-moment buffer, one entry per parameter. */
-  readonly m: Float64Array;
-  /** Second-moment buffer, one entry per parameter. */
-  readonly v: Float64Array;
   /** Number of steps taken so far. */
   t = 0;
+  #m: Float64Array;
+  #v: Float64Array;
 
   /**
    * Creates an optimiser with zeroed moments.
@@ -71,8 +69,34 @@ export class Adam {
     }
     this.config = { ...DEFAULT_ADAM, ...overrides };
     this.numSteps = numSteps;
-    this.m = new Float64Array(numParams);
-    this.v = new Float64Array(numParams);
+    this.#m = new Float64Array(numParams);
+    this.#v = new Float64Array(numParams);
+  }
+
+  /** First-moment buffer, one entry per parameter. */
+  get m(): Float64Array {
+    return this.#m;
+  }
+
+  /** Second-moment buffer, one entry per parameter. */
+  get v(): Float64Array {
+    return this.#v;
+  }
+
+  /**
+   * Moves the moments into the given arrays, which the optimiser uses from then on. The fast
+   * engine keeps them in its WebAssembly memory, next to the parameters it updates there.
+   *
+   * @param m The new first-moment buffer, one entry per parameter.
+   * @param v The new second-moment buffer.
+   */
+  useMoments(m: Float64Array, v: Float64Array): void {
+    this.#check(m.length);
+    this.#check(v.length);
+    m.set(this.#m);
+    v.set(this.#v);
+    this.#m = m;
+    this.#v = v;
   }
 
   /**
@@ -133,14 +157,26 @@ export class Adam {
     }
   }
 
+  /**
+   * Starts step t + 1 for an update done elsewhere (the fast engine's): its learning rate and
+   * the bias corrections of the two moments.
+   *
+   * @returns `lr`, `correction1` and `correction2`.
+   */
+  nextStep(): { lr: number; correction1: number; correction2: number } {
+    const { beta1, beta2 } = this.config;
+    const lr = this.lr;
+    this.t += 1;
+    const correction1 = 1 - beta1 ** this.t; // bias correction: m and v start at 0
+    const correction2 = 1 - beta2 ** this.t;
+    return { lr, correction1, correction2 };
+  }
+
   // Starts step t + 1 and returns the update of parameter i: its new value.
   #begin(): (i: number, data: number, grad: number) => number {
     const { beta1, beta2, eps } = this.config;
     const { m, v } = this;
-    const lrT = this.lr;
-    this.t += 1;
-    const correction1 = 1 - beta1 ** this.t; // bias correction: m and v start at 0
-    const correction2 = 1 - beta2 ** this.t;
+    const { lr: lrT, correction1, correction2 } = this.nextStep();
     return (i, data, grad) => {
       m[i] = beta1 * m[i]! + (1 - beta1) * grad;
       v[i] = beta2 * v[i]! + (1 - beta2) * grad ** 2;

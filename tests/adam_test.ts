@@ -29,3 +29,29 @@ Deno.test("Adam rejects a bad schedule and a changed parameter count", () => {
   const adam = new Adam(2, { numSteps: 5 });
   assert.throws(() => adam.step([{ data: 1, grad: 1 }]), /1 parameters, expected 2/);
 });
+
+Deno.test("Adam.useMoments() copies the moments to the new arrays and keeps them", () => {
+  const p = { data: 1, grad: 0.5 };
+  const adam = new Adam(1, { numSteps: 3 });
+  adam.step([p]);
+  const [m, v] = [new Float64Array(1), new Float64Array(1)];
+  const before = [adam.m[0], adam.v[0]];
+  adam.useMoments(m, v);
+  assert.deepEqual([m[0], v[0]], before);
+  p.grad = 0.25;
+  adam.step([p]);
+  assert.equal(adam.m, m);
+  assert.equal(m[0], 0.85 * before[0]! + 0.15000000000000002 * 0.25);
+  assert.throws(() => adam.useMoments(new Float64Array(2), v), /2 parameters, expected 1/);
+});
+
+Deno.test("Adam.nextStep() starts a step: its learning rate and bias corrections", () => {
+  const adam = new Adam(1, { numSteps: 4 });
+  assert.deepEqual(adam.nextStep(), { lr: 0.01, correction1: 1 - 0.85, correction2: 1 - 0.99 });
+  assert.deepEqual(adam.nextStep(), {
+    lr: 0.01 * (1 - 1 / 4),
+    correction1: 1 - 0.85 ** 2,
+    correction2: 1 - 0.99 ** 2,
+  });
+  assert.equal(adam.t, 2);
+});

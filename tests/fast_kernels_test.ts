@@ -1,0 +1,94 @@
+// The fast engine's WebAssembly kernels (lib/fast_kernels.as): the committed module is what the
+// source compiles to, its Adam step is lib/adam.ts's to the last bit, and its two forward paths
+// (a whole sequence, one position at a time) agree, all on generated configurations.
+
+import assert from "node:assert/strict";
+import { Adam } from "@lib/adam.ts";
+import { FastGpt } from "@lib/fast.ts";
+import { DEFAULT_CONFIG } from "@lib/model.ts";
+import { Random } from "@lib/random.ts";
+import { Tokenizer } from "@lib/tokenizer.ts";
+import { docTokens } from "@lib/train.ts";
+import { compileKernels, moduleText, OUTPUT_PATH } from "./_build_wasm.ts";
+import { generateCase } from "./_differential.ts";
+
+const SEED = 4242;
+const RUNS = 60;
+
+Deno.test("lib/_fast_kernels_wasm.ts is what lib/fast_kernels.as compiles to", async () => {
+  const committed = await Deno.readTextFile(OUTPUT_PATH);
+  assert.ok(
+    committed === moduleText(await compileKernels()),
+    "the committed module is stale: run `deno task wasm` and commit lib/_fast_kernels_wasm.ts",
+  );
+});
+
+Deno.test(`FastGpt.trainStep() takes Adam.stepArrays()'s step, bit for bit (${RUNS} configs)`, () => {
+  for (let index = 0; index < RUNS; index++) {
+    const c = generateCase(SEED, index);
+    const tokenizer = new Tokenizer(c.uchars);
+    const kernel = FastGpt.create(c.config, { rng: new Random(index) });
+    const js = new FastGpt(c.config, kernel.params);
+    const options = { numSteps: c.steps, learningRate: c.lr };
+    const adamK = new Adam(kernel.numParams, options);
+    const adamJ = new Adam(js.numParams, options);
+    for (let step = 0; step < c.steps; step++) {
+      const tokens = docTokens(tokenizer, c.docs[step % c.docs.length]!);
+      const loss = kernel.trainStep(tokens, adamK);
+      assert.equal(js.forward(tokens), loss);
+      js.backward();
+      adamJ.stepArrays(js.params, js.grads);
+      const where = `case ${index}, step ${step + 1}`;
+      assert.deepEqual(kernel.params, js.params, where);
+      assert.deepEqual(adamK.m, adamJ.m, where);
+      assert.deepEqual(adamK.v, adamJ.v, where);
+      assert.equal(adamK.t, adamJ.t);
+      assert.ok(kernel.grads.every((g) => g === 0), `${where}: gradients zeroed`);
+    }
+  }
+});
+
+Deno.test(`one position at a time gives positionLosses()'s numbers (${RUNS} configs)`, () => {
+  for (let index = 0; index < RUNS; index++) {
+    const c = generateCase(SEED + 1, index);
+    const tokenizer = new Tokenizer(c.uchars);
+    const model = FastGpt.create(c.config, { rng: new Random(index) });
+    for (const doc of c.docs) {
+      const tokens = docTokens(tokenizer, doc);
+      const whole = Array.from(model.positionLosses(tokens));
+      const stepwise = whole.map((_, t) => {
+        model.runPosition(t, tokens[t]!);
+        return model.lossAt(t, tokens[t + 1]!);
+      });
+      assert.deepEqual(stepwise, whole, `case ${index}, ${JSON.stringify(doc)}`);
+    }
+  }
+});
+
+Deno.test("an Adam moves between models without losing its moments", () => {
+  const config = { ...DEFAULT_CONFIG, vocabSize: 5, nEmbd: 4, nHead: 2, blockSize: 4 };
+  const a = FastGpt.create(config, { rng: new Random(3) });
+  const b = new FastGpt(config, a.params);
+  const same = new FastGpt(config, a.params);
+  const adam = new Adam(a.numParams, { numSteps: 6 });
+  const solo = new Adam(a.numParams, { numSteps: 6 });
+  // a takes two steps, then b carries on from a's parameters with the same optimiser
+  for (const model of [a, a, b, b]) {
+    if (model === b && adam.t === 2) b.params.set(a.params);
+    model.trainStep([4, 0, 1, 4], adam);
+    same.trainStep([4, 0, 1, 4], solo);
+    assert.deepEqual(model.params, same.params);
+  }
+  assert.deepEqual(adam.m, solo.m);
+  assert.deepEqual(adam.v, solo.v);
+  assert.equal(adam.t, 4);
+});
+
+Deno.test("FastGpt refuses a shape that needs more than WebAssembly's 4 GiB", () => {
+  const config = { ...DEFAULT_CONFIG, vocabSize: 3, nEmbd: 8, nHead: 8, blockSize: 20_000 };
+  assert.throws(
+    () => FastGpt.create(config, { rng: new Random(1) }),
+    RangeError,
+    "more than the 4 GiB WebAssembly can address (160048 parameters, context 20000)",
+  );
+});
