@@ -68,8 +68,11 @@ let kernelModule: WebAssembly.Module | undefined;
 // A fresh instance of the kernels, with memory of its own. exp, log and pow are V8's, the ones
 // the Value engine calls.
 function instantiateKernels(): Kernels {
+  // fromBase64 is native (~0.05 ms); the string-by-string fallback takes ~2.5 ms cold.
   kernelModule ??= new WebAssembly.Module(
-    Uint8Array.from(atob(FAST_KERNELS_WASM), (c) => c.charCodeAt(0)),
+    typeof Uint8Array.fromBase64 === "function"
+      ? Uint8Array.fromBase64(FAST_KERNELS_WASM)
+      : Uint8Array.from(atob(FAST_KERNELS_WASM), (c) => c.charCodeAt(0)),
   );
   const env = { exp: Math.exp, log: Math.log, pow: Math.pow };
   return new WebAssembly.Instance(kernelModule, { env }).exports as unknown as Kernels;

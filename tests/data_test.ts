@@ -10,6 +10,7 @@ import {
   readDocs,
 } from "@lib/data.ts";
 import { UserError } from "@lib/errors.ts";
+import { Random } from "@lib/random.ts";
 
 const encoder = new TextEncoder();
 
@@ -31,6 +32,45 @@ Deno.test("parseDocs() strips lines like Python's str.strip() and drops blank on
   assert.deepEqual(parseDocs("mary ann\n"), ["mary ann"]);
   assert.deepEqual(parseDocs("\uFEFFemma\n"), ["emma"]);
   assert.deepEqual(parseDocs(""), []);
+});
+
+// parseDocs() splits clean text without looking at each line; on generated text (lines with
+// and without whitespace at either end, blank lines, Unicode line and paragraph separators,
+// with and without a final newline) it must give what line-by-line stripping gives.
+Deno.test("parseDocs() agrees with line-by-line stripping on generated text", () => {
+  // Python's str.isspace() characters, written out independently of lib/data.ts
+  const space = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u3000";
+  const strip = new RegExp(`^[${space}]+|[${space}]+$`, "gu");
+  const expected = (text: string) =>
+    text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/).map((l) => l.replace(strip, "")).filter(
+      (l) => l !== "",
+    );
+  const rng = new Random(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng.random() * xs.length)]!;
+  const pieces = [
+    "ab",
+    "x",
+    "mary ann",
+    "é",
+    "🦕",
+    "\u200b",
+    " ",
+    "\t",
+    "\u2028",
+    "\u3000",
+    "\x85",
+  ];
+  let fast = 0;
+  for (let c = 0; c < 500; c++) {
+    const lines = Array.from({ length: Math.floor(rng.random() * 6) }, () => {
+      if (rng.random() < 0.6) return `${pick(["ab", "emma", "é"])}${pick(["", "o", "\u2028z"])}`;
+      return Array.from({ length: Math.floor(rng.random() * 4) }, () => pick(pieces)).join("");
+    });
+    const text = lines.join(pick(["\n", "\n", "\n", "\r\n"])) + pick(["", "\n"]);
+    if (!text.includes("\r") && lines.every((l) => l !== "" && l === l.replace(strip, ""))) fast++;
+    assert.deepEqual(parseDocs(text), expected(text), JSON.stringify(text));
+  }
+  assert.ok(fast >= 50, `only ${fast} texts needed no stripping`);
 });
 
 Deno.test("decodeDocs() refuses binary data, invalid UTF-8 and empty files, saying where", () => {

@@ -86,4 +86,7 @@ Deno.test("Tokenizer.fromDocs() finds the code points the string iterator finds,
     );
     assert.deepEqual(Tokenizer.fromDocs(docs).uchars, expected, JSON.stringify(docs));
   }
+  // a pair split between documents is one code point in the joined text, empty ones between
+  assert.deepEqual(Tokenizer.fromDocs(["a\uD83D", "", "\uDE00b"]).uchars, ["a", "b", "😀"]);
+  assert.deepEqual(Tokenizer.fromDocs(["a\uD83D", "b"]).uchars, ["a", "b", "\uD83D"]);
 });
