@@ -62,44 +62,24 @@ export class Tokenizer {
    */
   static fromDocs(docs: Iterable<string>): Tokenizer {
     // One pass over the UTF-16 code units, pairing surrogates into code points as the string
-    // iterator does over the documents joined (a lone surrogate counts as itself). Code points
-    // below U+10000 are marked in a table, the rest kept in a Set: on names.txt, cold, this
-    // takes about a third of the time of `new Set(docs.join(""))`.
-    const bmp = new Uint8Array(0x10000);
-    const astral = new Set<number>();
-    const pair = (high: number, low: number) => 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00);
-    let high = -1; // a high surrogate that ended the previous document: the next may pair it
-    for (const doc of docs) {
-      for (let i = 0; i < doc.length; i++) {
-        const code = doc.charCodeAt(i);
-        if (high !== -1) {
-          if (code >= 0xdc00 && code <= 0xdfff) {
-            astral.add(pair(high, code));
-            high = -1;
-            continue;
-          }
-          bmp[high] = 1;
-          high = -1;
+    // iterator does (a lone surrogate counts as itself). Numbers, not one-character strings:
+    // about half the time of `new Set(text)` on names.txt, cold.
+    const text = Array.from(docs).join("");
+    const seen = new Set<number>();
+    let last = -1;
+    for (let i = 0; i < text.length; i++) {
+      let code = text.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          i++;
         }
-        if (code >= 0xd800 && code <= 0xdbff) {
-          if (i + 1 === doc.length) {
-            high = code;
-            continue;
-          }
-          const low = doc.charCodeAt(i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            astral.add(pair(code, low));
-            i++;
-            continue;
-          }
-        }
-        bmp[code] = 1;
       }
+      if (code !== last) seen.add(code); // names repeat letters: skip the Set for a run
+      last = code;
     }
-    if (high !== -1) bmp[high] = 1;
-    const seen: number[] = [];
-    for (let code = bmp.indexOf(1); code !== -1; code = bmp.indexOf(1, code + 1)) seen.push(code);
-    const codes = [...seen, ...[...astral].sort((a, b) => a - b)];
+    const codes = [...seen].sort((a, b) => a - b);
     return new Tokenizer(codes.map((code) => String.fromCodePoint(code)));
   }
 
