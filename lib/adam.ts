@@ -53,8 +53,8 @@ export class Adam {
   readonly numSteps: number;
   /** Number of steps taken so far. */
   t = 0;
-  #m: Float64Array;
-  #v: Float64Array;
+  #m: Float64Array; // running average of each parameter's gradient (read it as `m`)
+  #v: Float64Array; // running average of its square (`v`)
 
   /**
    * Creates an optimiser with zeroed moments.
@@ -157,12 +157,7 @@ export class Adam {
     }
   }
 
-  /**
-   * Starts step t + 1 for an update done elsewhere (the fast engine's): its learning rate and
-   * the bias corrections of the two moments.
-   *
-   * @returns `lr`, `correction1` and `correction2`.
-   */
+  /** Starts step t + 1: its learning rate and bias corrections (the fast engine's Adam uses it). */
   nextStep(): { lr: number; correction1: number; correction2: number } {
     const { beta1, beta2 } = this.config;
     const lr = this.lr;

@@ -131,7 +131,7 @@ function dropChecks(lines: string[], omitted: Set<string>): { lines: string[]; d
  * import assert from "node:assert/strict";
  *
  * const src = sourceOf("adam.ts", "Adam", {
- *   omit: ["constructor", "useMoments", "restore", "stepArrays", "#check"],
+ *   omit: ["constructor", "m", "v", "useMoments", "restore", "stepArrays", "#check"],
  * });
  * assert.ok(src.code.startsWith("export class Adam {"));
  * assert.ok(src.code.includes("const correction1 = 1 - beta1 ** this.t;"));
