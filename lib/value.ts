@@ -3,8 +3,6 @@
 // `backward()` then applies the chain rule from the loss down to every parameter.
 // This file depends on nothing.
 
-let visitMark = 0; // bumped by every backward() to mark nodes as visited without a Set
-
 /**
  * A scalar in a computation graph, with its gradient.
  *
@@ -44,8 +42,9 @@ export class Value {
   readonly da: number;
   /** d(this)/d(b). */
   readonly db: number;
-  #mark = 0;
-  #prev: Value | null = null; // the node finished before this one in the last topological sort
+  // During backward(): the node finished before this one in the topological order, or PENDING
+  // while its inputs are being visited; null outside backward() (that is, not yet visited).
+  #prev: Value | null = null;
 
   /**
    * Creates a node; with one argument, a leaf (a parameter or an input).
@@ -130,12 +129,13 @@ export class Value {
    */
   backward(): void {
     this.grad = 1;
-    // Walk the topological order backwards, unlinking as we go so that parameters, which
-    // outlive the step, hold no link into this step's graph.
-    for (let v: Value | null = this.#topo(); v !== null;) {
+    // Walk the topological order backwards, unlinking as we go: every node is unvisited (null)
+    // again for the next backward(), and parameters, which outlive the step, hold no link into
+    // this step's graph.
+    for (let v = this.#topo(); v !== DONE;) {
       if (v.a) v.a.grad += v.da * v.grad;
       if (v.b) v.b.grad += v.db * v.grad;
-      const prev: Value | null = v.#prev;
+      const prev: Value = v.#prev!;
       v.#prev = null;
       v = prev;
     }
@@ -143,22 +143,21 @@ export class Value {
 
   // Post-order depth-first search with an explicit stack, so a 10^5-deep chain cannot
   // overflow the call stack. It visits children in the same order as the reference's
-  // recursive build_topo: a node is finished once both inputs are marked visited. The order
-  // is kept as a chain through `#prev` (each node links to the one finished before it) rather
-  // than in an array; the returned node, this one, was finished last.
+  // recursive build_topo: a node is finished once both inputs are visited. The order is kept
+  // as a chain through `#prev` (each node links to the one finished before it, the first to
+  // DONE) rather than in an array; the returned node, this one, was finished last.
   #topo(): Value {
-    const mark = ++visitMark;
     const stack: Value[] = [this];
-    let last: Value | null = null;
-    this.#mark = mark;
+    let last = DONE;
+    this.#prev = PENDING;
     while (stack.length > 0) {
       const v = stack[stack.length - 1]!;
       const { a, b } = v;
-      if (a !== null && a.#mark !== mark) {
-        a.#mark = mark;
+      if (a !== null && a.#prev === null) {
+        a.#prev = PENDING;
         stack.push(a);
-      } else if (b !== null && b.#mark !== mark) {
-        b.#mark = mark;
+      } else if (b !== null && b.#prev === null) {
+        b.#prev = PENDING;
         stack.push(b);
       } else {
         stack.pop();
@@ -166,9 +165,13 @@ export class Value {
         last = v;
       }
     }
-    return last!;
+    return last;
   }
 }
+
+// Markers for #prev during a topological sort: visited, not finished; and the end of the chain.
+const PENDING = new Value(0);
+const DONE = new Value(0);
 
 /**
  * Adds values like Python's built-in `sum()`: it starts from the number 0, so the first step
