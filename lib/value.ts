@@ -44,6 +44,7 @@ export class Value {
   readonly db: number;
   // During backward(): the node finished before this one in the topological order, or PENDING
   // while its inputs are being visited; null outside backward() (that is, not yet visited).
+  // PENDING and DONE, the chain's end, are two marker nodes declared after the class.
   #prev: Value | null = null;
 
   /**
