@@ -562,7 +562,8 @@ function layerForward(l: i32, t: i32): void {
     for (; j + 2 <= HD; j += 2) {
       let acc = f64x2.add(f64x2.mul(w0, v128.load(at(vs, hs + j))), f64x2.splat(0));
       for (let s = 1; s <= t; s++) {
-        acc = f64x2.add(acc, f64x2.mul(f64x2.splat(get(a, row + s)), v128.load(at(vs, s * E + hs + j))));
+        const ws = f64x2.splat(get(a, row + s));
+        acc = f64x2.add(acc, f64x2.mul(ws, v128.load(at(vs, s * E + hs + j))));
       }
       v128.store(at(out, j), acc);
     }
@@ -742,8 +743,10 @@ function layerBackward(l: i32): void {
         const dks = at(dk, s * E + hs);
         let j = 0;
         for (; j + 2 <= HD; j += 2) {
-          v128.store(at(dqt, j), f64x2.add(v128.load(at(dqt, j)), f64x2.mul(v128.load(at(ksh, j)), dDot)));
-          v128.store(at(dks, j), f64x2.add(v128.load(at(dks, j)), f64x2.mul(v128.load(at(qt, j)), dDot)));
+          const dqj = at(dqt, j);
+          const dkj = at(dks, j);
+          v128.store(dqj, f64x2.add(v128.load(dqj), f64x2.mul(v128.load(at(ksh, j)), dDot)));
+          v128.store(dkj, f64x2.add(v128.load(dkj), f64x2.mul(v128.load(at(qt, j)), dDot)));
         }
         if (j < HD) {
           const d = f64x2.extract_lane(dDot, 0);
@@ -766,20 +769,50 @@ function layerBackward(l: i32): void {
   }
 }
 
+// The constants of the current Adam step.
+let lr: f64 = 0;
+let beta1: f64 = 0;
+let beta2: f64 = 0;
+let oneMinusBeta1: f64 = 0;
+let oneMinusBeta2: f64 = 0;
+let correction1: f64 = 0;
+let correction2: f64 = 0;
+let eps: f64 = 0;
+
 /**
  * One Adam update of every parameter from its gradient, which it then zeroes. The caller
  * passes the step's constants as lib/adam.ts computes them.
  */
 export function adam(
-  lr: f64,
-  beta1: f64,
-  beta2: f64,
-  oneMinusBeta1: f64,
-  oneMinusBeta2: f64,
-  correction1: f64,
-  correction2: f64,
-  eps: f64,
+  learningRate: f64,
+  b1: f64,
+  b2: f64,
+  omb1: f64,
+  omb2: f64,
+  c1: f64,
+  c2: f64,
+  epsilon: f64,
 ): void {
+  lr = learningRate;
+  beta1 = b1;
+  beta2 = b2;
+  oneMinusBeta1 = omb1;
+  oneMinusBeta2 = omb2;
+  correction1 = c1;
+  correction2 = c2;
+  eps = epsilon;
+  // Dividing by 1 changes nothing, and the corrections reach exactly 1 once beta ** t is below
+  // half an ulp of 1 (beta1 = 0.85: from step 231; beta2 = 0.99: from step 3725). Where the
+  // divider is the bottleneck, a loop without those divisions is faster, bit for bit.
+  if (c1 != 1 && c2 != 1) adamLoop(true, true);
+  else if (c2 != 1) adamLoop(false, true);
+  else if (c1 != 1) adamLoop(true, false);
+  else adamLoop(false, false);
+}
+
+// The update, specialised for each call above (inlined with constant arguments).
+// @ts-ignore: decorator
+@inline function adamLoop(divide1: bool, divide2: bool): void {
   const b1 = f64x2.splat(beta1);
   const b2 = f64x2.splat(beta2);
   const c1 = f64x2.splat(correction1);
@@ -798,10 +831,12 @@ export function adam(
     const s = f64x2.add(f64x2.mul(b2, v128.load(mom2 + i)), f64x2.mul(omb2, f64x2.mul(g, g)));
     v128.store(mom1 + i, m);
     v128.store(mom2 + i, s);
-    const mHat = f64x2.div(m, c1);
-    const vHat = f64x2.div(s, c2);
-    const p = v128.load(params + i);
-    v128.store(params + i, f64x2.sub(p, f64x2.div(f64x2.mul(lrs, mHat), f64x2.add(f64x2.sqrt(vHat), epss))));
+    let mHat = m;
+    if (divide1) mHat = f64x2.div(m, c1);
+    let vHat = s;
+    if (divide2) vHat = f64x2.div(s, c2);
+    const step = f64x2.div(f64x2.mul(lrs, mHat), f64x2.add(f64x2.sqrt(vHat), epss));
+    v128.store(params + i, f64x2.sub(v128.load(params + i), step));
     v128.store(grads + i, zero);
   }
   if (i < bytes) {

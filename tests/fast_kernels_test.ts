@@ -48,6 +48,32 @@ Deno.test(`FastGpt.trainStep() takes Adam.stepArrays()'s step, bit for bit (${RU
   }
 });
 
+Deno.test("the kernels' Adam stays bit-identical past the steps where the corrections reach 1", () => {
+  // An odd parameter count (147), so the last parameter takes the scalar path too.
+  const config = { ...DEFAULT_CONFIG, vocabSize: 5, nEmbd: 3, nHead: 1, blockSize: 3 };
+  const kernel = FastGpt.create(config, { rng: new Random(5) });
+  const js = new FastGpt(config, kernel.params);
+  assert.equal(kernel.numParams % 2, 1);
+  const adamK = new Adam(kernel.numParams, { numSteps: 4000 });
+  const adamJ = new Adam(js.numParams, { numSteps: 4000 });
+  const docs = [[4, 0, 1, 4], [4, 2, 3, 0, 4], [4, 1, 4]];
+  for (let step = 0; step < 3800; step++) {
+    const tokens = docs[step % docs.length]!;
+    kernel.trainStep(tokens, adamK);
+    js.forward(tokens);
+    js.backward();
+    adamJ.stepArrays(js.params, js.grads);
+    if ([1, 230, 231, 232, 3724, 3725, 3726, 3800].includes(step + 1)) {
+      assert.deepEqual(kernel.params, js.params, `step ${step + 1}`);
+      assert.deepEqual(adamK.m, adamJ.m, `step ${step + 1}`);
+    }
+  }
+  assert.equal(1 - 0.85 ** 231, 1); // from here on the first correction divides by 1
+  assert.notEqual(1 - 0.85 ** 230, 1);
+  assert.equal(1 - 0.99 ** 3725, 1);
+  assert.notEqual(1 - 0.99 ** 3724, 1);
+});
+
 Deno.test(`one position at a time gives positionLosses()'s numbers (${RUNS} configs)`, () => {
   for (let index = 0; index < RUNS; index++) {
     const c = generateCase(SEED + 1, index);
