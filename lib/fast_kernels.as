@@ -379,102 +379,218 @@ function linearFromRows(w: usize, rows: i32, cols: i32, x: usize, y: usize): voi
   }
 }
 
-// The backward pass of y = W x at each of the `count` positions of a sequence: x[t] is row t
-// of xs ([count][cols]), dy[t] row t of dys ([count][rows]), and d(loss)/d(x[t]) is added to
-// row t of dxs. Lanes hold columns, and each sum stays in registers while it takes its terms in
-// the order the per-position loop adds them:
+// The backward pass of y = W x at each of the n positions of a sequence: x[t] is row t of xs
+// ([n][cols]), dy[t] row t of dys ([n][rows]), and d(loss)/d(x[t]) is added to row t of dxs.
+// Lanes hold columns, and each sum stays in registers while it takes its terms in the order
+// the per-position loop adds them:
 //   dW[r][c] += x[0][c] * dy[0][r], then x[1][c] * dy[1][r], ... (positions in order)
 //   dx[t][c] += W[0][c] * dy[t][0], then W[1][c] * dy[t][1], ... (rows in order)
+// Two rows of dW (two positions of dx) share each load of x (of W): eight independent sums
+// that the processor overlaps.
 function linearBackward(w: usize, rows: i32, cols: i32, xs: usize, dys: usize, dxs: usize): void {
   const rowBytes = <usize>cols << 3;
   const dyBytes = <usize>rows << 3;
-  const blocks = rowBytes & ~(<usize>63); // eight columns at a time: four f64x2 sums
-  const pairs = rowBytes & ~(<usize>15);
   const end = dys + <usize>n * dyBytes;
-  for (let r = 0; r < rows; r++) {
-    const gr = w + <usize>r * rowBytes + GRAD;
-    const dyr = dys + (<usize>r << 3);
-    let c: usize = 0;
-    for (; c < blocks; c += 64) {
-      let g0 = v128.load(gr + c);
-      let g1 = v128.load(gr + c + 16);
-      let g2 = v128.load(gr + c + 32);
-      let g3 = v128.load(gr + c + 48);
-      let x = xs + c;
-      for (let dy = dyr; dy < end; dy += dyBytes) {
-        const d = f64x2.splat(load<f64>(dy));
-        g0 = f64x2.add(g0, f64x2.mul(v128.load(x), d));
-        g1 = f64x2.add(g1, f64x2.mul(v128.load(x + 16), d));
-        g2 = f64x2.add(g2, f64x2.mul(v128.load(x + 32), d));
-        g3 = f64x2.add(g3, f64x2.mul(v128.load(x + 48), d));
-        x += rowBytes;
-      }
-      v128.store(gr + c, g0);
-      v128.store(gr + c + 16, g1);
-      v128.store(gr + c + 32, g2);
-      v128.store(gr + c + 48, g3);
-    }
-    for (; c < pairs; c += 16) {
-      let g = v128.load(gr + c);
-      let x = xs + c;
-      for (let dy = dyr; dy < end; dy += dyBytes) {
-        g = f64x2.add(g, f64x2.mul(v128.load(x), f64x2.splat(load<f64>(dy))));
-        x += rowBytes;
-      }
-      v128.store(gr + c, g);
-    }
-    if (c < rowBytes) {
-      let g = load<f64>(gr + c);
-      let x = xs + c;
-      for (let dy = dyr; dy < end; dy += dyBytes) {
-        g += load<f64>(x) * load<f64>(dy);
-        x += rowBytes;
-      }
-      store<f64>(gr + c, g);
-    }
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const g = w + <usize>r * rowBytes + GRAD;
+    weightGradients(g, g + rowBytes, rowBytes, xs, dys + (<usize>r << 3), dyBytes, end, true);
+  }
+  if (r < rows) {
+    const g = w + <usize>r * rowBytes + GRAD;
+    weightGradients(g, g, rowBytes, xs, dys + (<usize>r << 3), dyBytes, end, false);
   }
   const wEnd = w + <usize>rows * rowBytes;
-  for (let t = 0; t < n; t++) {
-    const dyt = dys + <usize>t * dyBytes;
-    const dxt = dxs + <usize>t * rowBytes;
-    let c: usize = 0;
-    for (; c < blocks; c += 64) {
-      let a0 = v128.load(dxt + c);
-      let a1 = v128.load(dxt + c + 16);
-      let a2 = v128.load(dxt + c + 32);
-      let a3 = v128.load(dxt + c + 48);
-      let dy = dyt;
-      for (let wr = w + c; wr < wEnd; wr += rowBytes) {
-        const d = f64x2.splat(load<f64>(dy));
-        a0 = f64x2.add(a0, f64x2.mul(v128.load(wr), d));
-        a1 = f64x2.add(a1, f64x2.mul(v128.load(wr + 16), d));
-        a2 = f64x2.add(a2, f64x2.mul(v128.load(wr + 32), d));
-        a3 = f64x2.add(a3, f64x2.mul(v128.load(wr + 48), d));
-        dy += 8;
-      }
-      v128.store(dxt + c, a0);
-      v128.store(dxt + c + 16, a1);
-      v128.store(dxt + c + 32, a2);
-      v128.store(dxt + c + 48, a3);
+  let t = 0;
+  for (; t + 2 <= n; t += 2) {
+    const dy = dys + <usize>t * dyBytes;
+    const dx = dxs + <usize>t * rowBytes;
+    inputGradients(dx, dx + rowBytes, rowBytes, w, wEnd, dy, dy + dyBytes, true);
+  }
+  if (t < n) {
+    const dy = dys + <usize>t * dyBytes;
+    const dx = dxs + <usize>t * rowBytes;
+    inputGradients(dx, dx, rowBytes, w, wEnd, dy, dy, false);
+  }
+}
+
+// dW rows g0 and g1 (g1 only if `two`): g[c] += x[t][c] * dy[t], dy[t] at dy0 + t * dyBytes
+// (g1's at + 8), over the positions until `end`.
+// @ts-ignore: decorator
+@inline function weightGradients(
+  g0: usize,
+  g1: usize,
+  rowBytes: usize,
+  xs: usize,
+  dy0: usize,
+  dyBytes: usize,
+  end: usize,
+  two: bool,
+): void {
+  const blocks = rowBytes & ~(<usize>63); // eight columns at a time: four f64x2 sums per row
+  const pairs = rowBytes & ~(<usize>15);
+  let c: usize = 0;
+  for (; c < blocks; c += 64) {
+    let a0 = v128.load(g0 + c);
+    let a1 = v128.load(g0 + c + 16);
+    let a2 = v128.load(g0 + c + 32);
+    let a3 = v128.load(g0 + c + 48);
+    let b0 = a0;
+    let b1 = a1;
+    let b2 = a2;
+    let b3 = a3;
+    if (two) {
+      b0 = v128.load(g1 + c);
+      b1 = v128.load(g1 + c + 16);
+      b2 = v128.load(g1 + c + 32);
+      b3 = v128.load(g1 + c + 48);
     }
-    for (; c < pairs; c += 16) {
-      let a = v128.load(dxt + c);
-      let dy = dyt;
-      for (let wr = w + c; wr < wEnd; wr += rowBytes) {
-        a = f64x2.add(a, f64x2.mul(v128.load(wr), f64x2.splat(load<f64>(dy))));
-        dy += 8;
+    let x = xs + c;
+    for (let dy = dy0; dy < end; dy += dyBytes) {
+      const x0 = v128.load(x);
+      const x1 = v128.load(x + 16);
+      const x2 = v128.load(x + 32);
+      const x3 = v128.load(x + 48);
+      const d = f64x2.splat(load<f64>(dy));
+      a0 = f64x2.add(a0, f64x2.mul(x0, d));
+      a1 = f64x2.add(a1, f64x2.mul(x1, d));
+      a2 = f64x2.add(a2, f64x2.mul(x2, d));
+      a3 = f64x2.add(a3, f64x2.mul(x3, d));
+      if (two) {
+        const e = f64x2.splat(load<f64>(dy + 8));
+        b0 = f64x2.add(b0, f64x2.mul(x0, e));
+        b1 = f64x2.add(b1, f64x2.mul(x1, e));
+        b2 = f64x2.add(b2, f64x2.mul(x2, e));
+        b3 = f64x2.add(b3, f64x2.mul(x3, e));
       }
-      v128.store(dxt + c, a);
+      x += rowBytes;
     }
-    if (c < rowBytes) {
-      let a = load<f64>(dxt + c);
-      let dy = dyt;
-      for (let wr = w + c; wr < wEnd; wr += rowBytes) {
-        a += load<f64>(wr) * load<f64>(dy);
-        dy += 8;
+    v128.store(g0 + c, a0);
+    v128.store(g0 + c + 16, a1);
+    v128.store(g0 + c + 32, a2);
+    v128.store(g0 + c + 48, a3);
+    if (two) {
+      v128.store(g1 + c, b0);
+      v128.store(g1 + c + 16, b1);
+      v128.store(g1 + c + 32, b2);
+      v128.store(g1 + c + 48, b3);
+    }
+  }
+  for (; c < pairs; c += 16) {
+    let a = v128.load(g0 + c);
+    let b = two ? v128.load(g1 + c) : a;
+    let x = xs + c;
+    for (let dy = dy0; dy < end; dy += dyBytes) {
+      const xv = v128.load(x);
+      a = f64x2.add(a, f64x2.mul(xv, f64x2.splat(load<f64>(dy))));
+      if (two) b = f64x2.add(b, f64x2.mul(xv, f64x2.splat(load<f64>(dy + 8))));
+      x += rowBytes;
+    }
+    v128.store(g0 + c, a);
+    if (two) v128.store(g1 + c, b);
+  }
+  if (c < rowBytes) {
+    let a = load<f64>(g0 + c);
+    let b = two ? load<f64>(g1 + c) : a;
+    let x = xs + c;
+    for (let dy = dy0; dy < end; dy += dyBytes) {
+      const xv = load<f64>(x);
+      a += xv * load<f64>(dy);
+      if (two) b += xv * load<f64>(dy + 8);
+      x += rowBytes;
+    }
+    store<f64>(g0 + c, a);
+    if (two) store<f64>(g1 + c, b);
+  }
+}
+
+// dx rows dx0 and dx1 (dx1 only if `two`): dx[c] += W[r][c] * dy[r] over the rows of W (from
+// w to wEnd), dy0 and dy1 holding the two positions' dy.
+// @ts-ignore: decorator
+@inline function inputGradients(
+  dx0: usize,
+  dx1: usize,
+  rowBytes: usize,
+  w: usize,
+  wEnd: usize,
+  dy0: usize,
+  dy1: usize,
+  two: bool,
+): void {
+  const blocks = rowBytes & ~(<usize>63);
+  const pairs = rowBytes & ~(<usize>15);
+  let c: usize = 0;
+  for (; c < blocks; c += 64) {
+    let a0 = v128.load(dx0 + c);
+    let a1 = v128.load(dx0 + c + 16);
+    let a2 = v128.load(dx0 + c + 32);
+    let a3 = v128.load(dx0 + c + 48);
+    let b0 = a0;
+    let b1 = a1;
+    let b2 = a2;
+    let b3 = a3;
+    if (two) {
+      b0 = v128.load(dx1 + c);
+      b1 = v128.load(dx1 + c + 16);
+      b2 = v128.load(dx1 + c + 32);
+      b3 = v128.load(dx1 + c + 48);
+    }
+    let dy: usize = 0;
+    for (let wr = w + c; wr < wEnd; wr += rowBytes) {
+      const w0 = v128.load(wr);
+      const w1 = v128.load(wr + 16);
+      const w2 = v128.load(wr + 32);
+      const w3 = v128.load(wr + 48);
+      const d = f64x2.splat(load<f64>(dy0 + dy));
+      a0 = f64x2.add(a0, f64x2.mul(w0, d));
+      a1 = f64x2.add(a1, f64x2.mul(w1, d));
+      a2 = f64x2.add(a2, f64x2.mul(w2, d));
+      a3 = f64x2.add(a3, f64x2.mul(w3, d));
+      if (two) {
+        const e = f64x2.splat(load<f64>(dy1 + dy));
+        b0 = f64x2.add(b0, f64x2.mul(w0, e));
+        b1 = f64x2.add(b1, f64x2.mul(w1, e));
+        b2 = f64x2.add(b2, f64x2.mul(w2, e));
+        b3 = f64x2.add(b3, f64x2.mul(w3, e));
       }
-      store<f64>(dxt + c, a);
+      dy += 8;
     }
+    v128.store(dx0 + c, a0);
+    v128.store(dx0 + c + 16, a1);
+    v128.store(dx0 + c + 32, a2);
+    v128.store(dx0 + c + 48, a3);
+    if (two) {
+      v128.store(dx1 + c, b0);
+      v128.store(dx1 + c + 16, b1);
+      v128.store(dx1 + c + 32, b2);
+      v128.store(dx1 + c + 48, b3);
+    }
+  }
+  for (; c < pairs; c += 16) {
+    let a = v128.load(dx0 + c);
+    let b = two ? v128.load(dx1 + c) : a;
+    let dy: usize = 0;
+    for (let wr = w + c; wr < wEnd; wr += rowBytes) {
+      const wv = v128.load(wr);
+      a = f64x2.add(a, f64x2.mul(wv, f64x2.splat(load<f64>(dy0 + dy))));
+      if (two) b = f64x2.add(b, f64x2.mul(wv, f64x2.splat(load<f64>(dy1 + dy))));
+      dy += 8;
+    }
+    v128.store(dx0 + c, a);
+    if (two) v128.store(dx1 + c, b);
+  }
+  if (c < rowBytes) {
+    let a = load<f64>(dx0 + c);
+    let b = two ? load<f64>(dx1 + c) : a;
+    let dy: usize = 0;
+    for (let wr = w + c; wr < wEnd; wr += rowBytes) {
+      const wv = load<f64>(wr);
+      a += wv * load<f64>(dy0 + dy);
+      if (two) b += wv * load<f64>(dy1 + dy);
+      dy += 8;
+    }
+    store<f64>(dx0 + c, a);
+    if (two) store<f64>(dx1 + c, b);
   }
 }
 
