@@ -161,11 +161,13 @@ export class Random {
     return high * 4294967296 + low;
   }
 
-  // CPython's _randbelow_with_getrandbits: rejection sampling on bit_length(n) bits.
+  // CPython's _randbelow_with_getrandbits: rejection sampling on bit_length(n) bits, that is
+  // getrandbits(k) for 1 <= n < 2**32 (k <= 32: one word, its top k bits), written out here
+  // because shuffle() calls it for every item, mostly before the JIT has compiled anything.
   #randbelow(n: number): number {
-    const k = 32 - Math.clz32(n);
-    let r = this.getrandbits(k);
-    while (r >= n) r = this.getrandbits(k);
+    const shift = Math.clz32(n); // 32 - k
+    let r = this.#next32() >>> shift;
+    while (r >= n) r = this.#next32() >>> shift;
     return r;
   }
 
