@@ -50,12 +50,13 @@ const isPySpace = (code: number) =>
  */
 export function parseDocs(text: string): string[] {
   if (text.startsWith("\uFEFF")) text = text.slice(1);
-  if (!text.includes("\r")) {
+  const crlf = text.includes("\r");
+  if (!crlf) {
     const body = text.endsWith("\n") ? text.slice(0, -1) : text;
     if (!NEEDS_STRIPPING.test(body)) return body.split("\n"); // cold, a loop costs ~5 ms
   }
   const docs: string[] = [];
-  const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
+  const lines = crlf ? text.split(/\r\n|\r|\n/) : text.split("\n");
   for (const line of lines) {
     // Most lines need no stripping: test the ends before running the regular expression.
     const clean = line.length > 0 && !isPySpace(line.charCodeAt(0)) &&

@@ -116,6 +116,20 @@ let n: i32 = 0; // positions of the latest sequence
   store<f64>(base + (<usize>i << 3), x);
 }
 
+// Layer l's weight matrices, in state-dict order: attn_wq, attn_wk, attn_wv, attn_wo (E x E
+// each), mlp_fc1 (F x E), mlp_fc2 (E x F).
+const WQ = 0;
+const WK = 1;
+const WV = 2;
+const WO = 3;
+const FC1 = 4;
+const FC2 = 5;
+// @ts-ignore: decorator
+@inline function matrix(l: i32, which: i32): usize {
+  const w = layer0 + <usize>l * LAYER;
+  return which <= FC1 ? at(w, which * E * E) : at(w, 4 * E * E + F * E);
+}
+
 // Bytes laid out so far. A double, so that init() can refuse a shape that does not fit in
 // WebAssembly's 4 GiB before any address wraps around.
 let top: f64 = 0;
@@ -629,13 +643,12 @@ export function position(t: i32, token: i32): void {
 function layerForward(l: i32, t: i32): void {
   const o = <usize>(t * E) << 3;
   const lo = <usize>l * TE; // this layer's [T][E] buffers
-  const w = layer0 + <usize>l * LAYER;
-  const wq = w;
-  const wk = at(wq, E * E);
-  const wv = at(wk, E * E);
-  const wo = at(wv, E * E);
-  const fc1 = at(wo, E * E);
-  const fc2 = at(fc1, F * E);
+  const wq = matrix(l, WQ);
+  const wk = matrix(l, WK);
+  const wv = matrix(l, WV);
+  const wo = matrix(l, WO);
+  const fc1 = matrix(l, FC1);
+  const fc2 = matrix(l, FC2);
   const xi = xIn + lo;
   const xn = xnAttn + lo;
   const qs = q + lo;
@@ -727,19 +740,14 @@ export function headLogits(t: i32): void {
   linear(lmHead, V, E, at(xOut, t * E), logits);
 }
 
-/** Runs the `count` positions of tokens/targets and stores each one's -log p(target). */
+/** Runs the first `positions` tokens and targets and stores each one's -log p(target). */
 export function run(positions: i32): void {
   n = positions;
   transpose(lmHead, V, E);
   for (let l = 0; l < L; l++) {
-    const wq = layer0 + <usize>l * LAYER;
-    const fc1 = at(wq, 4 * E * E);
-    transpose(wq, E, E);
-    transpose(at(wq, E * E), E, E);
-    transpose(at(wq, 2 * E * E), E, E);
-    transpose(at(wq, 3 * E * E), E, E);
-    transpose(fc1, F, E);
-    transpose(at(fc1, F * E), E, F);
+    for (let m = WQ; m <= WO; m++) transpose(matrix(l, m), E, E);
+    transpose(matrix(l, FC1), F, E);
+    transpose(matrix(l, FC2), E, F);
   }
   useTransposed = true;
   for (let t = 0; t < n; t++) {
@@ -792,13 +800,12 @@ export function backward(): void {
 // On entry dx holds d(loss)/d(stream leaving layer l); on exit, entering it.
 function layerBackward(l: i32): void {
   const lo = <usize>l * TE;
-  const w = layer0 + <usize>l * LAYER;
-  const wq = w;
-  const wk = at(wq, E * E);
-  const wv = at(wk, E * E);
-  const wo = at(wv, E * E);
-  const fc1 = at(wo, E * E);
-  const fc2 = at(fc1, F * E);
+  const wq = matrix(l, WQ);
+  const wk = matrix(l, WK);
+  const wv = matrix(l, WV);
+  const wo = matrix(l, WO);
+  const fc1 = matrix(l, FC1);
+  const fc2 = matrix(l, FC2);
   // MLP: x_out = fc2(relu(fc1(rmsnorm(x_mid)))) + x_mid
   const nE = <usize>(n * E) << 3;
   const nF = <usize>(n * F) << 3;
