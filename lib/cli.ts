@@ -25,6 +25,7 @@ import { EXIT_BUG, EXIT_USAGE, UserError } from "./errors.ts";
 import { createEngine } from "./engine.ts";
 import { FastGpt } from "./fast.ts";
 import { checkOutputs, writeFileAtomic } from "./files.ts";
+import { textWriter } from "./output.ts";
 import {
   type EvalOptions,
   evalUsage,
@@ -41,14 +42,6 @@ import { Random } from "./random.ts";
 import { promptIds } from "./sample.ts";
 import { Tokenizer } from "./tokenizer.ts";
 import { docTokens } from "./train.ts";
-
-function writer(file: { writeSync(p: Uint8Array): number }): (text: string) => void {
-  const encoder = new TextEncoder();
-  return (text) => {
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-  };
-}
 
 /** What a run produced (the `--json` file has the same fields). */
 export interface RunResult {
@@ -460,6 +453,34 @@ export function formatFixed(x: number, digits: number): string {
   return `${sign}${text.slice(0, point)}${digits > 0 ? "." : ""}${text.slice(point)}`;
 }
 
+// Runs the command `args` name: train (the default), `sample` or `eval`.
+async function command(
+  args: readonly string[],
+  io: { out: (text: string) => void; err: (text: string) => void },
+): Promise<void> {
+  if (args[0] === "eval") {
+    const options = parseEvalFlags(args.slice(1));
+    if (options.help) io.out(evalUsage());
+    else await runEval(options, io);
+    return;
+  }
+  if (args[0] === "sample") {
+    const options = parseSampleFlags(args.slice(1));
+    if (options.help) io.out(sampleUsage());
+    else await runSample(options, io);
+    return;
+  }
+  const options = parseFlags(args);
+  if (options.help) {
+    io.out(usage());
+    return;
+  }
+  const result = await run(options, io);
+  if (options.json) {
+    await writeFileAtomic(options.json, JSON.stringify(result) + "\n", { what: "--json file" });
+  }
+}
+
 /**
  * The entry point of `deno task train` and (with `sample` first) `deno task sample`.
  *
@@ -468,31 +489,20 @@ export function formatFixed(x: number, digits: number): string {
  *   stderr); 70 for a bug (its stack trace on stderr).
  */
 export async function main(args: readonly string[]): Promise<number> {
-  const out = writer(Deno.stdout);
-  const err = writer(Deno.stderr);
-  const io = { out, err };
+  // stdout is held between writes for up to 50 ms (20 updates a second of the progress line),
+  // and written out before anything goes to stderr, so the two stay in order.
+  const out = textWriter(Deno.stdout, { holdMs: 50 });
+  const flushOut = () => {
+    try {
+      out.flush();
+    } catch {
+      // stdout is gone (a closed pipe): stderr still gets its message
+    }
+  };
+  const err = textWriter(Deno.stderr, { before: flushOut });
   try {
-    if (args[0] === "eval") {
-      const options = parseEvalFlags(args.slice(1));
-      if (options.help) out(evalUsage());
-      else await runEval(options, io);
-      return 0;
-    }
-    if (args[0] === "sample") {
-      const options = parseSampleFlags(args.slice(1));
-      if (options.help) out(sampleUsage());
-      else await runSample(options, io);
-      return 0;
-    }
-    const options = parseFlags(args);
-    if (options.help) {
-      out(usage());
-      return 0;
-    }
-    const result = await run(options, io);
-    if (options.json) {
-      await writeFileAtomic(options.json, JSON.stringify(result) + "\n", { what: "--json file" });
-    }
+    await command(args, { out, err });
+    out.flush();
     return 0;
   } catch (e) {
     if (e instanceof UserError) {

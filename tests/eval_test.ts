@@ -111,6 +111,23 @@ Deno.test("splitDocs() holds out the last floor(F x n) documents; sampleOrigins(
   );
 });
 
+Deno.test("sampleOrigins() agrees with a Set of each split, for few samples and for many", () => {
+  // Generated: the function searches the arrays for up to 100 samples and hashes them beyond.
+  const rng = new Random(7);
+  const below = (n: number) => Math.floor(rng.random() * n);
+  const word = () => "abc".slice(0, 1 + below(3)) + "xyz"[below(3)]!;
+  for (let trial = 0; trial < 60; trial++) {
+    const split = {
+      train: Array.from({ length: below(40) }, word),
+      val: Array.from({ length: below(10) }, word),
+    };
+    const samples = Array.from({ length: below(250) }, word);
+    const [train, val] = [new Set(split.train), new Set(split.val)];
+    const expected = samples.map((s) => train.has(s) ? "train" : val.has(s) ? "val" : "new");
+    assert.deepEqual(sampleOrigins(samples, split), expected, `trial ${trial}`);
+  }
+});
+
 Deno.test("evaluating draws no random numbers: the samples are the same with or without it", async () => {
   const base = { ...SPLIT_RUN, engine: "fast" as const, steps: 30, evalEvery: undefined };
   const without = await runQuiet(base);

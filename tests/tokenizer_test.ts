@@ -57,9 +57,11 @@ Deno.test("Tokenizer rejects characters that are unsorted, repeated or not singl
   assert.throws(() => new Tokenizer(["ab"]), /not a single distinct/);
 });
 
-// fromDocs() scans code units itself; the string iterator (what Python's set(str) sees, one
-// code point at a time) is the reference it must agree with, on generated text that mixes
-// ASCII, other scripts, surrogate pairs, lone surrogates and runs of one character.
+// fromDocs() finds characters by regular expression, and past 100 of them scans code units
+// itself; the string iterator (what Python's set(str) sees, one code point at a time) is the
+// reference both must agree with, on generated text that mixes ASCII, characters a class must
+// escape, other scripts, surrogate pairs, lone surrogates, runs of one character, and (one case
+// in ten) alphabets of hundreds of characters.
 Deno.test("Tokenizer.fromDocs() finds the code points the string iterator finds, on generated text", () => {
   const rng = new Random(2026);
   const below = (n: number) => Math.floor(rng.random() * n);
@@ -70,9 +72,13 @@ Deno.test("Tokenizer.fromDocs() finds the code points the string iterator finds,
     [0x1f600, 0x1f610], // emoji (surrogate pairs)
     [0xd800, 0xdbff], // lone high surrogates
     [0xdc00, 0xdfff], // lone low surrogates
+    [0x5b, 0x5e], // [ \ ] ^, which mean something in a regular expression's class
+    [0x2d, 0x2d], // -
+    [0x4e00, 0x4fff], // many CJK characters: past the 100 that fromDocs() finds by regex
   ];
   for (let c = 0; c < 300; c++) {
-    const docs = Array.from({ length: 1 + below(6) }, () => {
+    const long = c % 10 === 0; // with up to ~400 distinct characters
+    const docs = Array.from({ length: 1 + below(long ? 60 : 6) }, () => {
       let doc = "";
       for (let i = below(12); i >= 0; i--) {
         const [lo, hi] = pools[below(pools.length)]!;
