@@ -3,7 +3,7 @@
 // SHA-256 and written atomically to data/names.txt. Offline, a list of first names shipped by
 // an npm package stands in, and stderr says so.
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "./paths.ts";
 import { UserError } from "./errors.ts";
 import { fileError, readFileChecked, writeFileAtomic } from "./files.ts";
 

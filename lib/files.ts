@@ -4,7 +4,7 @@
 // work so that none can overwrite an input or land in a folder it cannot write; and every
 // failure of the operating system becomes one plain sentence instead of a stack trace.
 
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "./paths.ts";
 import { UserError } from "./errors.ts";
 
 /** The file operations the project needs: the seam through which tests inject faults. */

@@ -6,7 +6,7 @@
 // runs right here, after the launcher drops what it does not need (one process, one V8 code
 // cache). Anything else runs lib/cli.ts in a second process with exactly its permissions.
 
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "./paths.ts";
 import { parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
 import { checkpointDataPath } from "./_checkpoint_data.ts";
 import { DEFAULT_DATA_PATH } from "./data.ts";

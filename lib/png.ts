@@ -3,7 +3,7 @@
 // renderer draws. Starting Chromium and loading plotly.js take about 3 s; a renderer kept open
 // draws each further figure in tens of milliseconds, which is what the notebook's kernel does.
 
-import { join } from "node:path";
+import { join } from "./paths.ts";
 // deno-lint-ignore no-import-prefix -- a by-path import from elsewhere has no import map
 import type { Browser, Page } from "npm:puppeteer-core@24.43.1";
 import type { Figure } from "./figures.ts";

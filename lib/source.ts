@@ -2,7 +2,7 @@
 // second copy to drift). Displays as a highlighted TypeScript block wherever the front end
 // renders Markdown, as plain text elsewhere.
 
-import { join } from "node:path";
+import { join } from "./paths.ts";
 
 /** A piece of lib/ source that Jupyter displays as a code block. */
 export class Source {
