@@ -133,9 +133,10 @@ export class Value {
     // Walk the topological order backwards, unlinking as we go: every node is unvisited (null)
     // again for the next backward(), and parameters, which outlive the step, hold no link into
     // this step's graph.
-    for (let v = this.#topo(); v !== DONE;) {
-      if (v.a) v.a.grad += v.da * v.grad;
-      if (v.b) v.b.grad += v.db * v.grad;
+    for (let v = Value.#topo(this); v !== DONE;) {
+      const { a, b, grad } = v;
+      if (a !== null) a.grad += v.da * grad;
+      if (b !== null) b.grad += v.db * grad;
       const prev: Value = v.#prev!;
       v.#prev = null;
       v = prev;
@@ -144,29 +145,33 @@ export class Value {
 
   // Post-order depth-first search with an explicit stack, so a 10^5-deep chain cannot
   // overflow the call stack. It visits children in the same order as the reference's
-  // recursive build_topo: a node is finished once both inputs are visited. The order is kept
-  // as a chain through `#prev` (each node links to the one finished before it, the first to
-  // DONE) rather than in an array; the returned node, this one, was finished last.
-  #topo(): Value {
-    const stack: Value[] = [this];
+  // recursive build_topo: a node is finished once both inputs are visited. `v` is the node
+  // being visited and the stack holds the nodes on the path down to it, each waiting for an
+  // input. The order is kept as a chain through `#prev` (each node links to the one finished
+  // before it, the first to DONE) rather than in an array; the returned node, the root, was
+  // finished last.
+  static #topo(root: Value): Value {
+    const stack: Value[] = [];
     let last = DONE;
-    this.#prev = PENDING;
-    while (stack.length > 0) {
-      const v = stack[stack.length - 1]!;
+    let v = root;
+    root.#prev = PENDING;
+    for (;;) {
       const { a, b } = v;
       if (a !== null && a.#prev === null) {
         a.#prev = PENDING;
-        stack.push(a);
+        stack.push(v);
+        v = a;
       } else if (b !== null && b.#prev === null) {
         b.#prev = PENDING;
-        stack.push(b);
+        stack.push(v);
+        v = b;
       } else {
-        stack.pop();
         v.#prev = last;
         last = v;
+        if (stack.length === 0) return last;
+        v = stack.pop()!;
       }
     }
-    return last;
   }
 }
 
