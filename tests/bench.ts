@@ -11,8 +11,8 @@
 // 4. Held-out evaluation: one evaluation of the default split (--val-split 0.1 of names.txt,
 //    3,203 names) with each engine's trained model (median of 5, after a warm-up).
 // 5. Where the time of `deno task train --engine fast` goes, phase by phase (median of
-//    BENCH_RUNS): process starts and module loading measured from outside, the rest inside a
-//    fresh process (tests/_phases.ts), so that the next regression has an address.
+//    BENCH_RUNS): process starts measured from outside, the rest (module loading included)
+//    inside a fresh process (tests/_phases.ts), so that the next regression has an address.
 // 6. Plot PNGs: the first plot of a kernel (start Chromium, load plotly.js, draw), later plots
 //    with that browser kept open (median of 5), and a plot with a Chromium of its own.
 
@@ -91,6 +91,13 @@ interface RunFigure {
 const runs: { engine: string; config: string; steps: number; args: string[]; viaTask?: boolean }[] =
   [
     { engine: "value", config: "default (1 layer, n_embd 16)", steps: 1000, args: [] },
+    {
+      engine: "value",
+      config: "default, via deno task train",
+      steps: 1000,
+      args: [],
+      viaTask: true,
+    },
     {
       engine: "fast",
       config: "default (1 layer, n_embd 16)",
@@ -258,7 +265,8 @@ const phase = (key: string) => median(inside.map((r) => r[key]!));
 const phases = [
   { phase: "task runner (deno task)", ms: viaTask - inLauncher },
   { phase: "Deno start", ms: denoStart },
-  { phase: "launcher and CLI: loading their modules", ms: inLauncher - denoStart },
+  // measured inside a process: at this size, the difference of two process timings is noise
+  { phase: "launcher and CLI: loading their modules", ms: phase("imports") },
   { phase: "(a command line naming other files: second process)", ms: withChild - inLauncher },
   { phase: "dataset: read and parse", ms: phase("readParse") },
   { phase: "dataset: shuffle", ms: phase("shuffle") },
@@ -267,6 +275,7 @@ const phases = [
   { phase: "steps 1-100 (JIT warm-up)", ms: phase("steps1to100") },
   { phase: "steps 101-1000", ms: phase("steps101to1000") },
   { phase: "20 samples", ms: phase("sampling") },
+  { phase: "where the samples come from (train, held out, new)", ms: phase("origins") },
 ];
 const steadyUs = (phase("steps101to1000") / 900) * 1000;
 
