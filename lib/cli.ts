@@ -21,10 +21,10 @@ import {
   type Split,
   splitDocs,
 } from "./eval.ts";
-import { EXIT_BUG, EXIT_USAGE, UserError } from "./errors.ts";
+import { EXIT_BUG, EXIT_CLOSED_PIPE, EXIT_USAGE, UserError } from "./errors.ts";
 import { createEngine } from "./engine.ts";
 import { FastGpt } from "./fast.ts";
-import { checkOutputs, writeFileAtomic } from "./files.ts";
+import { checkOutputs, fileError, writeFileAtomic } from "./files.ts";
 import { textWriter } from "./output.ts";
 import {
   type EvalOptions,
@@ -453,6 +453,19 @@ export function formatFixed(x: number, digits: number): string {
   return `${sign}${text.slice(0, point)}${digits > 0 ? "." : ""}${text.slice(point)}`;
 }
 
+// Deno.stdout, with a failed write (a full disk under `> file`) said in plain words; a closed
+// pipe stays a BrokenPipe, which main() takes as the reader having stopped.
+const STDOUT = {
+  writeSync(bytes: Uint8Array): number {
+    try {
+      return Deno.stdout.writeSync(bytes);
+    } catch (err) {
+      if (err instanceof Deno.errors.BrokenPipe) throw err;
+      throw fileError("write", "standard output", err);
+    }
+  },
+};
+
 // Runs the command `args` name: train (the default), `sample` or `eval`.
 async function command(
   args: readonly string[],
@@ -491,7 +504,7 @@ async function command(
 export async function main(args: readonly string[]): Promise<number> {
   // stdout is held between writes for up to 50 ms (20 updates a second of the progress line),
   // and written out before anything goes to stderr, so the two stay in order.
-  const out = textWriter(Deno.stdout, { holdMs: 50 });
+  const out = textWriter(STDOUT, { holdMs: 50 });
   const flushOut = () => {
     try {
       out.flush();
@@ -505,6 +518,8 @@ export async function main(args: readonly string[]): Promise<number> {
     out.flush();
     return 0;
   } catch (e) {
+    // Whoever read stdout stopped (`deno task train | head`): stop too, quietly.
+    if (e instanceof Deno.errors.BrokenPipe) return EXIT_CLOSED_PIPE;
     if (e instanceof UserError) {
       err(`\nerror: ${e.message}\n`);
       return EXIT_USAGE;

@@ -34,3 +34,8 @@ export class UserError extends Error {
 export const EXIT_USAGE = 2;
 /** The exit code for a bug (BSD's EX_SOFTWARE: an internal software error). */
 export const EXIT_BUG = 70;
+/**
+ * The exit code when whoever reads standard output stops (`deno task train | head`): the
+ * command stops quietly, with the code of a process ended by SIGPIPE (128 + 13).
+ */
+export const EXIT_CLOSED_PIPE = 141;

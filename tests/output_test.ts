@@ -107,3 +107,46 @@ Deno.test(
     assert.equal(lines.filter((line) => line.startsWith("step ")).length, 300);
   }),
 );
+
+Deno.test(
+  "the CLI stops quietly, exit code 141, when the reader of stdout goes away (| head)",
+  inTempDir(async (dir) => {
+    const data = join(dir, "names.txt");
+    await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
+    const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", cli, "--data", data, "--steps", "20000", "--engine", "fast"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read(); // "num docs: 4", written at once
+    assert.match(decoder.decode(first.value), /^num docs: 4/);
+    await reader.cancel(); // closes the pipe, as head does after its lines
+    const [status, err] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(err, "");
+    assert.equal(status.code, 141);
+  }),
+);
+
+Deno.test({
+  name: "the CLI says in one line that stdout's disk is full (> /dev/full), exit code 2",
+  ignore: Deno.build.os !== "linux", // /dev/full is Linux's
+  fn: inTempDir(async (dir) => {
+    const data = join(dir, "names.txt");
+    await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
+    const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+    const { code, stderr } = await new Deno.Command("sh", {
+      args: [
+        "-c",
+        `"${Deno.execPath()}" run --allow-read "${cli}" --data "${data}" --steps 5 > /dev/full`,
+      ],
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 2);
+    assert.equal(
+      decoder.decode(stderr),
+      "\nerror: Cannot write standard output: the disk is full; free some space and run again\n",
+    );
+  }),
+});
