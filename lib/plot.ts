@@ -87,6 +87,20 @@ export async function show(figure: Figure): Promise<void> {
 }
 
 /**
+ * Shows text in the notebook as a display of its own; outside Jupyter, prints it. Unlike
+ * `console.log`, whose output Deno's kernel forwards on its own schedule, the display is sent
+ * before the cell finishes: a cell's last printed lines can arrive after the kernel has
+ * reported the cell done, and Jupyter front ends then drop them.
+ *
+ * @param text The text.
+ */
+export async function showText(text: string): Promise<void> {
+  const kernel = jupyter();
+  if (kernel) await kernel.display({ "text/plain": text }, { raw: true });
+  else console.log(text);
+}
+
+/**
  * A text line that updates in place in the notebook (training progress): the kernel does not
  * capture `\r`, so each update replaces the display instead. Outside Jupyter, prints lines.
  *

@@ -55,7 +55,9 @@ function comparable(nb: Notebook) {
 
 function sampledNames(nb: Notebook): string[] {
   const cell = nb.cells.find((c) => c.id === "sample-names")!;
-  const out = (cell.outputs ?? []).map((o) => text(o.text)).join("");
+  const out = (cell.outputs ?? [])
+    .map((o) => text(o.text ?? o.data?.["text/plain"] as string | string[] | undefined))
+    .join("");
   return [...out.matchAll(/^sample +\d+: (.*)$/gm)].map((m) => m[1]!);
 }
 

@@ -44,3 +44,17 @@ Deno.test("show() outside Jupyter prints the figure's text fallback", async () =
   assert.ok(success);
   assert.equal(new TextDecoder().decode(stdout), "<plot: Loss>\n");
 });
+
+Deno.test("showText() outside Jupyter prints the text", async () => {
+  const plot = join(import.meta.dirname!, "..", "lib", "plot.ts");
+  const code =
+    `import { showText } from "${plot}"; await showText("sample  1: kamon\\nsample  2: ann");`;
+  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(success);
+  assert.equal(new TextDecoder().decode(stdout), "sample  1: kamon\nsample  2: ann\n");
+});
