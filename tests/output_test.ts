@@ -1,5 +1,6 @@
 // The CLI's output writer: held text comes out whole and in order, stderr stays in order with
-// stdout, and a failed write is not retried.
+// stdout, and a failed write is not retried; the CLI stops quietly when the reader of stdout
+// goes away, and says in one line when stdout's disk is full.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -85,16 +86,23 @@ Deno.test("textWriter() calls `before` ahead of each write, and drops text whose
   assert.equal(calls, 1, "the failed text is not written again");
 });
 
+const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
+
+// A dataset of four names in `dir`: its path.
+async function fourNames(dir: string): Promise<string> {
+  const data = join(dir, "names.txt");
+  await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
+  return data;
+}
+
 Deno.test(
   "the CLI's stdout and stderr stay in order on one pipe (stopping at --stop-at)",
   inTempDir(async (dir) => {
-    const data = join(dir, "names.txt");
-    await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
-    const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+    const data = await fourNames(dir);
     const { code, stdout } = await new Deno.Command("sh", {
       args: [
         "-c",
-        `"${Deno.execPath()}" run --allow-read "${cli}" --data "${data}" --steps 400 ` +
+        `"${Deno.execPath()}" run --allow-read "${CLI}" --data "${data}" --steps 400 ` +
         "--stop-at 300 --engine fast 2>&1",
       ],
       stdout: "piped",
@@ -111,11 +119,9 @@ Deno.test(
 Deno.test(
   "the CLI stops quietly, exit code 141, when the reader of stdout goes away (| head)",
   inTempDir(async (dir) => {
-    const data = join(dir, "names.txt");
-    await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
-    const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+    const data = await fourNames(dir);
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", cli, "--data", data, "--steps", "20000", "--engine", "fast"],
+      args: ["run", "--allow-read", CLI, "--data", data, "--steps", "20000", "--engine", "fast"],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -133,13 +139,11 @@ Deno.test({
   name: "the CLI says in one line that stdout's disk is full (> /dev/full), exit code 2",
   ignore: Deno.build.os !== "linux", // /dev/full is Linux's
   fn: inTempDir(async (dir) => {
-    const data = join(dir, "names.txt");
-    await Deno.writeTextFile(data, "ann\nbob\ncy\ndee\n");
-    const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+    const data = await fourNames(dir);
     const { code, stderr } = await new Deno.Command("sh", {
       args: [
         "-c",
-        `"${Deno.execPath()}" run --allow-read "${cli}" --data "${data}" --steps 5 > /dev/full`,
+        `"${Deno.execPath()}" run --allow-read "${CLI}" --data "${data}" --steps 5 > /dev/full`,
       ],
       stderr: "piped",
     }).output();
