@@ -9,7 +9,6 @@ const { FastGpt } = await import("../lib/fast.ts");
 const { Adam } = await import("../lib/adam.ts");
 const { DEFAULT_CONFIG } = await import("../lib/model.ts");
 const { docTokens } = await import("../lib/train.ts");
-const { sampleOrigins, splitDocs } = await import("../lib/eval.ts");
 await import("../lib/permissions.ts"); // the launcher
 await import("../lib/cli.ts"); // the rest of what the CLI loads
 const t1 = performance.now();
@@ -27,13 +26,8 @@ for (let step = 0; step < 100; step++) model.trainStep(docTokens(tokenizer, docs
 const t6 = performance.now();
 for (let step = 100; step < 1000; step++) model.trainStep(docTokens(tokenizer, docs[step]!), adam);
 const t7 = performance.now();
-const samples = Array.from(
-  { length: 20 },
-  () => model.sample(tokenizer, { rng, temperature: 0.5 }),
-);
+for (let i = 0; i < 20; i++) model.sample(tokenizer, { rng, temperature: 0.5 });
 const t8 = performance.now();
-sampleOrigins(samples, splitDocs(docs, 0)); // the --json file's "sample_origin"
-const t9 = performance.now();
 console.log(JSON.stringify({
   imports: t1 - t0,
   readParse: t2 - t1,
@@ -43,5 +37,4 @@ console.log(JSON.stringify({
   steps1to100: t6 - t5,
   steps101to1000: t7 - t6,
   sampling: t8 - t7,
-  origins: t9 - t8,
 }));

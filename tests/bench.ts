@@ -275,7 +275,6 @@ const phases = [
   { phase: "steps 1-100 (JIT warm-up)", ms: phase("steps1to100") },
   { phase: "steps 101-1000", ms: phase("steps101to1000") },
   { phase: "20 samples", ms: phase("sampling") },
-  { phase: "where the samples come from (train, held out, new)", ms: phase("origins") },
 ];
 const steadyUs = (phase("steps101to1000") / 900) * 1000;
 
