@@ -1,8 +1,9 @@
 // The notebook in a real Jupyter front end, used the way a person uses it: Debian's Jupyter
 // Notebook (the classic 6.x UI) serves a copy of the notebook with Deno's kernel, headless
 // Chromium (driven by puppeteer-core) opens it, picks Kernel > Restart & Run All, confirms, and
-// waits for the last cell. Then, in the page: no error or stderr output, the reference's 20
-// names, every plot an image that decoded, the training progress at step 1000 / 1000.
+// waits for the last cell. Then, in the page: no error or stderr output, as many outputs in each
+// cell as the committed notebook has, the reference's 20 names, every plot an image that decoded,
+// the training progress at step 1000 / 1000.
 // Screenshots of the top of the notebook and of one plot go to a temp folder (paths printed).
 
 import assert from "node:assert/strict";
@@ -54,6 +55,7 @@ interface JupyterCell {
   input_prompt_number: number | string | null | undefined;
   get_text(): string;
   element: El[];
+  output_area?: { outputs: unknown[] };
 }
 interface Page {
   document: El;
@@ -74,6 +76,8 @@ interface PageReport {
   images: { width: number; complete: boolean }[];
   samples: string;
   progress: string;
+  /** Per code cell, how many outputs it shows. */
+  outputCounts: number[];
 }
 
 Deno.test({
@@ -179,12 +183,22 @@ Deno.test({
           })),
           samples: outputOf("20 new names at temperature 0.5"),
           progress: outputOf("Train for 1000 steps"),
+          outputCounts: cells.filter((c) => c.cell_type === "code").map((c) =>
+            c.output_area?.outputs.length ?? -1
+          ),
         };
       });
 
       assert.deepEqual(report.errors, [], "error outputs in the page");
       assert.deepEqual(report.stderr, [], "stderr outputs in the page");
       const committed: Notebook = JSON.parse(await Deno.readTextFile(NOTEBOOK));
+      // Every output of every cell arrived: a front end drops what Deno's kernel sends after it
+      // reports a cell done, so printed text that came late would be missing here.
+      assert.deepEqual(
+        report.outputCounts,
+        committed.cells.filter((c) => c.cell_type === "code").map((c) => (c.outputs ?? []).length),
+        "outputs per code cell, in the page and in the committed notebook",
+      );
       const plots = committed.cells.flatMap((c) =>
         c.outputs ?? []
       ).filter((o) => o.data?.["image/png"]).length;
