@@ -80,24 +80,31 @@ function jupyter(): Jupyter | undefined {
  * @param figure The figure.
  */
 export async function show(figure: Figure): Promise<void> {
-  const bundle = await mimeBundle(figure);
+  await showBundle(await mimeBundle(figure));
+}
+
+/**
+ * Shows a MIME bundle in the notebook as a display of its own; outside Jupyter, prints its
+ * `text/plain`. The display is sent before the cell finishes. What a cell prints with
+ * `console.log`, or leaves as its value, Deno's kernel can send after it has reported the cell
+ * done: a front end then drops it, or, under Run All, shows it under the next cell.
+ *
+ * @param bundle MIME type to content, with a `text/plain` fallback.
+ */
+export async function showBundle(bundle: Record<string, unknown>): Promise<void> {
   const kernel = jupyter();
   if (kernel) await kernel.display(bundle, { raw: true });
   else console.log(bundle["text/plain"]);
 }
 
 /**
- * Shows text in the notebook as a display of its own; outside Jupyter, prints it. Unlike
- * `console.log`, whose output Deno's kernel forwards on its own schedule, the display is sent
- * before the cell finishes: a cell's last printed lines can arrive after the kernel has
- * reported the cell done, and Jupyter front ends then drop them.
+ * Shows text in the notebook as a display of its own (see {@linkcode showBundle}); outside
+ * Jupyter, prints it.
  *
  * @param text The text.
  */
 export async function showText(text: string): Promise<void> {
-  const kernel = jupyter();
-  if (kernel) await kernel.display({ "text/plain": text }, { raw: true });
-  else console.log(text);
+  await showBundle({ "text/plain": text });
 }
 
 /**

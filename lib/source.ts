@@ -3,6 +3,7 @@
 // renders Markdown, as plain text elsewhere.
 
 import { join } from "./paths.ts";
+import { showBundle } from "./plot.ts";
 
 /** A piece of lib/ source that Jupyter displays as a code block. */
 export class Source {
@@ -220,4 +221,22 @@ export function sourceOf(file: string, name: string, options: SourceOptions = {}
   }
   if (leftOut.length > 0) scope.push(`left out: ${leftOut.join(", ")}`);
   return new Source(file, body.join("\n"), scope.join("; "));
+}
+
+/**
+ * Shows a piece of lib/ source in the notebook (the arguments are {@linkcode sourceOf}'s) as a
+ * display sent before the cell finishes; a {@linkcode Source} left as a cell's value takes one
+ * more round trip of Deno's kernel, and under Run All it sometimes showed under the next cell.
+ * Outside Jupyter, prints the source as text.
+ *
+ * @param file The file, relative to lib/.
+ * @param name The exported declaration.
+ * @param options What to show of it.
+ */
+export async function showSource(
+  file: string,
+  name: string,
+  options: SourceOptions = {},
+): Promise<void> {
+  await showBundle(sourceOf(file, name, options).mimeBundle());
 }

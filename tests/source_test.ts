@@ -116,3 +116,19 @@ Deno.test("sourceOf() with members: the members of every lib/ class add up to th
   }
   assert.ok(classes >= 6, `${classes} classes`);
 });
+
+Deno.test("showSource() outside Jupyter prints the source as text", async () => {
+  const source = join(import.meta.dirname!, "..", "lib", "source.ts");
+  const code = `import { showSource } from "${source}"; await showSource("model.ts", "rmsnorm");`;
+  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.ok(success);
+  assert.equal(
+    new TextDecoder().decode(stdout),
+    `${sourceOf("model.ts", "rmsnorm").mimeBundle()["text/plain"]}\n`,
+  );
+});
