@@ -3,6 +3,7 @@ import { barChart, lineChart } from "@lib/figures.ts";
 import { missingForPng } from "@lib/png.ts";
 import { mimeBundle } from "@lib/plot.ts";
 import { join } from "node:path";
+import { evalOutput } from "./_eval.ts";
 
 const missing = missingForPng();
 const haveChromium = missing === null;
@@ -35,26 +36,12 @@ Deno.test("show() outside Jupyter prints the figure's text fallback", async () =
   const plot = join(import.meta.dirname!, "..", "lib", "plot.ts");
   const code = `import { show } from "${plot}"; await show({ data: [], ` +
     `layout: { width: 1, height: 1, title: { text: "Loss" } } });`;
-  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
-    env: { CHROMIUM: "/nonexistent/chromium", NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(success);
-  assert.equal(new TextDecoder().decode(stdout), "<plot: Loss>\n");
+  assert.equal(await evalOutput(code, { CHROMIUM: "/nonexistent/chromium" }), "<plot: Loss>\n");
 });
 
 Deno.test("showText() outside Jupyter prints the text", async () => {
   const plot = join(import.meta.dirname!, "..", "lib", "plot.ts");
   const code =
     `import { showText } from "${plot}"; await showText("sample  1: kamon\\nsample  2: ann");`;
-  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(success);
-  assert.equal(new TextDecoder().decode(stdout), "sample  1: kamon\nsample  2: ann\n");
+  assert.equal(await evalOutput(code), "sample  1: kamon\nsample  2: ann\n");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sourceOf } from "@lib/source.ts";
+import { evalOutput } from "./_eval.ts";
 
 Deno.test("sourceOf() returns a whole class from lib/, as displayable Markdown", () => {
   const src = sourceOf("value.ts", "Value");
@@ -120,15 +121,8 @@ Deno.test("sourceOf() with members: the members of every lib/ class add up to th
 Deno.test("showSource() outside Jupyter prints the source as text", async () => {
   const source = join(import.meta.dirname!, "..", "lib", "source.ts");
   const code = `import { showSource } from "${source}"; await showSource("model.ts", "rmsnorm");`;
-  const { success, stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  assert.ok(success);
   assert.equal(
-    new TextDecoder().decode(stdout),
+    await evalOutput(code),
     `${sourceOf("model.ts", "rmsnorm").mimeBundle()["text/plain"]}\n`,
   );
 });
