@@ -500,11 +500,12 @@ async function command(
 }
 
 /**
- * The entry point of `deno task train` and (with `sample` first) `deno task sample`.
+ * The entry point of `deno task train` and (with `sample` or `eval` first) `deno task sample`
+ * and `deno task eval`.
  *
  * @param args Command-line arguments.
  * @returns The process exit code: 0; 2 for a mistake in the flags, files or data (one line on
- *   stderr); 70 for a bug (its stack trace on stderr).
+ *   stderr); 70 for a bug (its stack trace on stderr); 141 when the reader of stdout went away.
  */
 export async function main(args: readonly string[]): Promise<number> {
   // stdout is held between writes for up to 50 ms (20 updates a second of the progress line),

@@ -1,5 +1,6 @@
-// Shows figures in the notebook: a figure's MIME bundle (plotly JSON, a PNG for GitHub, text)
-// and live-updating text. The only file that talks to `Deno.jupyter`, and only when it exists.
+// Shows things in the notebook: a figure's MIME bundle (plotly JSON, a PNG for GitHub, text),
+// text, and live-updating text, each as a display awaited before the cell ends. The only file
+// that talks to `Deno.jupyter`, and only when it exists.
 // Inside a kernel one PNG renderer stays open for every plot; elsewhere each plot starts its own.
 
 import type { Figure } from "./figures.ts";
