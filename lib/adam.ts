@@ -53,8 +53,10 @@ export class Adam {
   readonly numSteps: number;
   /** Number of steps taken so far. */
   t = 0;
-  #m: Float64Array; // running average of each parameter's gradient (read it as `m`)
-  #v: Float64Array; // running average of its square (`v`)
+  /** Running average of each parameter's gradient (the first moment). */
+  m: Float64Array;
+  /** Running average of each parameter's squared gradient (the second moment). */
+  v: Float64Array;
 
   /**
    * Creates an optimiser with zeroed moments.
@@ -69,34 +71,40 @@ export class Adam {
     }
     this.config = { ...DEFAULT_ADAM, ...overrides };
     this.numSteps = numSteps;
-    this.#m = new Float64Array(numParams);
-    this.#v = new Float64Array(numParams);
+    this.m = new Float64Array(numParams);
+    this.v = new Float64Array(numParams);
   }
 
-  /** First-moment buffer, one entry per parameter. */
-  get m(): Float64Array {
-    return this.#m;
-  }
-
-  /** Second-moment buffer, one entry per parameter. */
-  get v(): Float64Array {
-    return this.#v;
+  /** The learning rate of the next step: linear decay from `learningRate` to 0. */
+  get lr(): number {
+    return this.config.learningRate * (1 - this.t / this.numSteps);
   }
 
   /**
-   * Moves the moments into the given arrays, which the optimiser uses from then on. The fast
-   * engine keeps them in its WebAssembly memory, next to the parameters it updates there.
+   * Updates every parameter from its gradient, then zeroes the gradient.
    *
-   * @param m The new first-moment buffer, one entry per parameter.
-   * @param v The new second-moment buffer.
+   * @param params The parameters, in the same order at every step.
    */
-  useMoments(m: Float64Array, v: Float64Array): void {
-    this.#check(m.length);
-    this.#check(v.length);
-    m.set(this.#m);
-    v.set(this.#v);
-    this.#m = m;
-    this.#v = v;
+  step(params: readonly Param[]): void {
+    if (params.length !== this.m.length) {
+      throw new RangeError(
+        `Cannot take Adam step: ${params.length} parameters, expected ${this.m.length}`,
+      );
+    }
+    const { beta1, beta2, eps } = this.config;
+    const { m, v } = this;
+    const lrT = this.lr;
+    this.t += 1;
+    const correction1 = 1 - beta1 ** this.t; // bias correction: m and v start at 0
+    const correction2 = 1 - beta2 ** this.t;
+    params.forEach((p, i) => {
+      m[i] = beta1 * m[i]! + (1 - beta1) * p.grad;
+      v[i] = beta2 * v[i]! + (1 - beta2) * p.grad ** 2;
+      const mHat = m[i]! / correction1;
+      const vHat = v[i]! / correction2;
+      p.data -= lrT * mHat / (vHat ** 0.5 + eps);
+      p.grad = 0;
+    });
   }
 
   /**
@@ -113,71 +121,5 @@ export class Adam {
     this.m.set(state.m);
     this.v.set(state.v);
     this.t = state.t;
-  }
-
-  /** The learning rate of the next step: linear decay from `learningRate` to 0. */
-  get lr(): number {
-    return this.config.learningRate * (1 - this.t / this.numSteps);
-  }
-
-  /**
-   * Updates every parameter from its gradient, then zeroes the gradient.
-   *
-   * @param params The parameters, in the same order at every step.
-   */
-  step(params: readonly Param[]): void {
-    this.#check(params.length);
-    const update = this.#begin();
-    for (let i = 0; i < params.length; i++) {
-      const p = params[i]!;
-      p.data = update(i, p.data, p.grad);
-      p.grad = 0;
-    }
-  }
-
-  /**
-   * The same update on flat arrays of parameters and gradients (the fast engine's layout).
-   *
-   * @param data The parameters, updated in place.
-   * @param grad Their gradients, zeroed.
-   */
-  stepArrays(data: Float64Array, grad: Float64Array): void {
-    this.#check(data.length);
-    this.#check(grad.length);
-    const update = this.#begin();
-    for (let i = 0; i < data.length; i++) {
-      data[i] = update(i, data[i]!, grad[i]!);
-      grad[i] = 0;
-    }
-  }
-
-  #check(count: number): void {
-    if (count !== this.m.length) {
-      throw new RangeError(`Cannot take Adam step: ${count} parameters, expected ${this.m.length}`);
-    }
-  }
-
-  /** Starts step t + 1: its learning rate and bias corrections (the fast engine's Adam uses it). */
-  nextStep(): { lr: number; correction1: number; correction2: number } {
-    const { beta1, beta2 } = this.config;
-    const lr = this.lr;
-    this.t += 1;
-    const correction1 = 1 - beta1 ** this.t; // bias correction: m and v start at 0
-    const correction2 = 1 - beta2 ** this.t;
-    return { lr, correction1, correction2 };
-  }
-
-  // Starts step t + 1 and returns the update of parameter i: its new value.
-  #begin(): (i: number, data: number, grad: number) => number {
-    const { beta1, beta2, eps } = this.config;
-    const { m, v } = this;
-    const { lr: lrT, correction1, correction2 } = this.nextStep();
-    return (i, data, grad) => {
-      m[i] = beta1 * m[i]! + (1 - beta1) * grad;
-      v[i] = beta2 * v[i]! + (1 - beta2) * grad ** 2;
-      const mHat = m[i]! / correction1;
-      const vHat = v[i]! / correction2;
-      return data - lrT * mHat / (vHat ** 0.5 + eps);
-    };
   }
 }

@@ -1,9 +1,12 @@
 // Held-out evaluation: does the model generalise, or only memorise? After the shuffle the last
 // documents are set aside and never trained on; their loss, averaged over every predicted token,
 // says how well the model predicts names it has never seen, and exp(loss) is its perplexity: the
-// number of characters it is, in effect, choosing between at each step.
+// number of characters it is, in effect, choosing between at each step. Either engine can be
+// evaluated; the forward passes run in the fast engine, which computes the Value engine's numbers
+// to the last bit.
 
-import type { FastGpt } from "./fast.ts";
+import type { Engine } from "./engine.ts";
+import { FastGpt } from "./fast/gpt.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { docTokens } from "./train.ts";
 
@@ -53,38 +56,46 @@ export interface Evaluation {
  * running total that starts at 0; the total is divided by the number of positions. Forward
  * only, no graph, and no random numbers drawn.
  *
+ * Either engine: a {@linkcode FastGpt} is run as it is (its forward pass leaves nothing its
+ * training needs); any other engine, such as a `ValueGpt`, is evaluated by a `FastGpt` built
+ * from its `parameters()`, whose forward pass performs the Value engine's floating-point
+ * operations in the same order and so gives the same losses to the last bit, without building
+ * a graph.
+ *
  * A position's numbers depend only on the tokens up to it, so documents that share a prefix
  * (every one starts with BOS, many names with "ma") share its positions: the documents go into
  * a trie, each distinct prefix is run once, walking the trie depth first, and the losses are then
  * added up in document order, to exactly the sum a document-by-document loop gives.
  *
- * @param model The model (the fast engine; for the Value engine, one holding its parameters).
+ * @param engine The model, either engine.
  * @param tokenizer The tokenizer.
  * @param docs The documents.
  * @returns The loss and the number of positions.
  *
- * @example A model that knows nothing is close to ln(vocabSize)
+ * @example A model that knows nothing is close to ln(vocabSize), with either engine
  * ```ts
- * import { evaluate } from "@microgpt-ts/microgpt/eval";
- * import { FastGpt } from "@microgpt-ts/microgpt/fast";
- * import { DEFAULT_CONFIG } from "@microgpt-ts/microgpt/model";
- * import { Random } from "@microgpt-ts/microgpt/random";
- * import { Tokenizer } from "@microgpt-ts/microgpt/tokenizer";
+ * import { createEngine, DEFAULT_CONFIG, evaluate, Random, Tokenizer } from "@microgpt-ts/microgpt";
  * import assert from "node:assert/strict";
  *
  * const tokenizer = Tokenizer.fromDocs(["ab", "ba"]);
- * const model = FastGpt.create({ ...DEFAULT_CONFIG, vocabSize: 3 }, { rng: new Random(0) });
- * const { loss, positions } = evaluate(model, tokenizer, ["ab", "ba", "a"]);
+ * const config = { ...DEFAULT_CONFIG, vocabSize: 3 };
+ * const value = createEngine("value", config, { rng: new Random(0) });
+ * const fast = createEngine("fast", config, { params: value.parameters() });
+ * const { loss, positions } = evaluate(value, tokenizer, ["ab", "ba", "a"]);
  * assert.equal(positions, 3 + 3 + 2);
  * assert.ok(Math.abs(loss - Math.log(3)) < 0.2);
+ * assert.equal(evaluate(fast, tokenizer, ["ab", "ba", "a"]).loss, loss);
  * ```
  */
 export function evaluate(
-  model: FastGpt,
+  engine: Engine,
   tokenizer: Tokenizer,
   docs: readonly string[],
 ): Evaluation {
   if (docs.length === 0) throw new RangeError("Cannot evaluate: there are no documents");
+  const model = engine instanceof FastGpt
+    ? engine
+    : new FastGpt(engine.config, engine.parameters());
   const { blockSize } = model.config;
   // Each document's positions, as the trie nodes of its prefixes and the targets after them.
   const root = new PrefixNode(-1);

@@ -1,7 +1,6 @@
-// microgpt-ts: the whole public API in one import (Deno std's convention: mod.ts only
-// re-exports). Notebook cells import the files they need directly, e.g. "@lib/value.ts".
-// Not here: the CLI (cli.ts, flags.ts, permissions.ts), file plumbing (files.ts) and the
-// notebook's source viewer (source.ts).
+// microgpt-ts: the lesson (random, value, tokenizer, model, adam, train, sample), both engines
+// behind one interface, held-out evaluation, and I/O (dataset, checkpoints). Only re-exports.
+// Notebook display lives under "./notebook"; the command line is not published.
 
 export * from "./random.ts";
 export * from "./value.ts";
@@ -10,13 +9,7 @@ export * from "./model.ts";
 export * from "./adam.ts";
 export * from "./train.ts";
 export * from "./sample.ts";
-export * from "./fast.ts";
 export * from "./engine.ts";
 export * from "./eval.ts";
-export * from "./data.ts";
-export * from "./checkpoint.ts";
-export { UserError } from "./errors.ts";
-export type { FileSystem } from "./files.ts";
-export * from "./figures.ts";
-export * from "./png.ts";
-export * from "./plot.ts";
+export * from "./fast/mod.ts";
+export * from "./io/mod.ts";

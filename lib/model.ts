@@ -35,8 +35,11 @@ export const DEFAULT_CONFIG: Omit<GptConfig, "vocabSize"> = {
 /** A weight matrix: `nout` rows of `nin` parameters. */
 export type Matrix = Value[][];
 
-/** The named weight matrices, in the order they are initialised. */
-export type StateDict = Record<string, Matrix>;
+/**
+ * The named weight matrices, in the order they are initialised: `wte`, `wpe`, `lm_head`, then
+ * per layer `layer0.attn_wq`, `layer0.attn_wk`, ... (see {@linkcode paramShapes}).
+ */
+export type StateDict = { wte: Matrix; wpe: Matrix; lm_head: Matrix } & Record<string, Matrix>;
 
 /** Per layer, the key (or value) vector of every position seen so far: [nLayer][T][nEmbd]. */
 export interface KvCache {
@@ -175,13 +178,11 @@ export function createGpt(
     const { rng } = options;
     next = () => rng.gauss(0, config.initStd);
   }
-  const stateDict: StateDict = {};
-  for (const [name, nout, nin] of shapes) {
-    stateDict[name] = Array.from(
-      { length: nout },
-      () => Array.from({ length: nin }, () => new Value(next())),
-    );
-  }
+  const matrix = (nout: number, nin: number): Matrix =>
+    Array.from({ length: nout }, () => Array.from({ length: nin }, () => new Value(next())));
+  const stateDict = Object.fromEntries(
+    shapes.map(([name, nout, nin]) => [name, matrix(nout, nin)]),
+  ) as StateDict; // paramShapes() starts with wte, wpe and lm_head
   const params = Object.values(stateDict).flatMap((matrix) => matrix.flat());
   return { config: { ...config }, stateDict, params };
 }
@@ -205,12 +206,17 @@ export function createGpt(
  * ```
  */
 export function linear(x: readonly Value[], w: Matrix): Value[] {
-  return w.map((row) => {
-    // sum(wi * xi): as sum() does it, but without building the list of products first
-    let acc = row[0]!.mul(x[0]!).add(0);
-    for (let i = 1; i < row.length; i++) acc = acc.add(row[i]!.mul(x[i]!));
-    return acc;
+  return w.map((wo) => {
+    // sum(wi * xi for wi, xi in zip(wo, x)), added as sum() does (from 0, left to right)
+    let total = wo[0]!.mul(x[0]!).add(0);
+    for (let i = 1; i < wo.length; i++) total = total.add(wo[i]!.mul(x[i]!));
+    return total;
   });
+}
+
+// Python's zip() for two lists of the same length: [[a0, b0], [a1, b1], ...].
+function zip<A, B>(as: readonly A[], bs: readonly B[]): [A, B][] {
+  return as.map((a, i) => [a, bs[i]!]);
 }
 
 /**
@@ -235,8 +241,7 @@ export function linear(x: readonly Value[], w: Matrix): Value[] {
  * ```
  */
 export function softmax(logits: readonly Value[]): Value[] {
-  let maxVal = -Infinity;
-  for (const v of logits) if (v.data > maxVal) maxVal = v.data;
+  const maxVal = Math.max(...logits.map((v) => v.data));
   const exps = logits.map((v) => v.sub(maxVal).exp());
   const total = sum(exps);
   return exps.map((e) => e.div(total));
@@ -293,7 +298,7 @@ export function createKvCache(
  * @returns The logits for the next token, [vocabSize].
  */
 export function gpt(model: Gpt, tokenId: number, cache: KvCache): Value[] {
-  const { stateDict: sd, config } = model;
+  const { stateDict, config } = model;
   const { nLayer, nHead, nEmbd } = config;
   const posId = cache.keys[0]!.length;
   if (!Number.isInteger(tokenId) || tokenId < 0 || tokenId >= config.vocabSize) {
@@ -307,19 +312,20 @@ export function gpt(model: Gpt, tokenId: number, cache: KvCache): Value[] {
     );
   }
   const headDim = nEmbd / nHead;
-  const tokEmb = sd.wte![tokenId]!;
-  const posEmb = sd.wpe![posId]!;
-  let x = tokEmb.map((t, i) => t.add(posEmb[i]!)); // [nEmbd]
+  const tokEmb = stateDict.wte[tokenId]!;
+  const posEmb = stateDict.wpe[posId]!;
+  let x = zip(tokEmb, posEmb).map(([t, p]) => t.add(p)); // [nEmbd]
   x = rmsnorm(x); // not redundant: the residual path below starts from here
 
   for (let li = 0; li < nLayer; li++) {
+    const layer = (name: string) => stateDict[`layer${li}.${name}`]!;
     // 1) Multi-head attention
-    let residual = x;
+    let xResidual = x;
     x = rmsnorm(x);
-    const q = linear(x, sd[`layer${li}.attn_wq`]!);
-    const k = linear(x, sd[`layer${li}.attn_wk`]!);
-    const v = linear(x, sd[`layer${li}.attn_wv`]!);
-    const keys = cache.keys[li]!;
+    const q = linear(x, layer("attn_wq"));
+    const k = linear(x, layer("attn_wk"));
+    const v = linear(x, layer("attn_wv"));
+    const keys = cache.keys[li]!; // [T][nEmbd]
     const values = cache.values[li]!;
     keys.push(k);
     values.push(v);
@@ -327,24 +333,26 @@ export function gpt(model: Gpt, tokenId: number, cache: KvCache): Value[] {
     for (let h = 0; h < nHead; h++) {
       const hs = h * headDim;
       const qh = q.slice(hs, hs + headDim); // [headDim]
-      const kh = keys.map((kt) => kt.slice(hs, hs + headDim)); // [T][headDim]
-      const vh = values.map((vt) => vt.slice(hs, hs + headDim)); // [T][headDim]
-      const attnLogits = kh.map((kt) => sum(qh.map((qj, j) => qj.mul(kt[j]!))).div(headDim ** 0.5));
+      const kh = keys.map((ki) => ki.slice(hs, hs + headDim)); // [T][headDim]
+      const vh = values.map((vi) => vi.slice(hs, hs + headDim)); // [T][headDim]
+      const attnLogits = kh.map((kt) =>
+        sum(zip(qh, kt).map(([qj, kj]) => qj.mul(kj))).div(headDim ** 0.5)
+      );
       const attnWeights = softmax(attnLogits); // [T]
-      if (cache.attention) cache.attention[li]![h]!.push(attnWeights.map((w) => w.data));
+      cache.attention?.[li]?.[h]?.push(attnWeights.map((w) => w.data));
       for (let j = 0; j < headDim; j++) {
-        xAttn.push(sum(vh.map((vt, t) => attnWeights[t]!.mul(vt[j]!))));
+        xAttn.push(sum(zip(attnWeights, vh).map(([w, vt]) => w.mul(vt[j]!))));
       }
     }
-    x = linear(xAttn, sd[`layer${li}.attn_wo`]!);
-    x = x.map((a, i) => a.add(residual[i]!));
+    x = linear(xAttn, layer("attn_wo"));
+    x = zip(x, xResidual).map(([a, b]) => a.add(b));
     // 2) MLP
-    residual = x;
+    xResidual = x;
     x = rmsnorm(x);
-    x = linear(x, sd[`layer${li}.mlp_fc1`]!); // [4 * nEmbd]
+    x = linear(x, layer("mlp_fc1")); // [4 * nEmbd]
     x = x.map((xi) => xi.relu());
-    x = linear(x, sd[`layer${li}.mlp_fc2`]!);
-    x = x.map((a, i) => a.add(residual[i]!));
+    x = linear(x, layer("mlp_fc2"));
+    x = zip(x, xResidual).map(([a, b]) => a.add(b));
   }
-  return linear(x, sd.lm_head!); // [vocabSize]
+  return linear(x, stateDict.lm_head); // [vocabSize]
 }

@@ -71,8 +71,9 @@ export function sample(model: Gpt, tokenizer: Tokenizer, options: SampleOptions)
   let tokenId = tokenizer.BOS;
   for (let pos = 0; pos < blockSize; pos++) {
     const logits = gpt(model, tokenId, cache);
-    if (pos < prefix.length) {
-      tokenId = prefix[pos]!; // still reading the prefix: its next token is given
+    const given = prefix[pos]; // while reading the prefix, the next token is given
+    if (given !== undefined) {
+      tokenId = given;
       continue;
     }
     const probs = softmax(logits.map((l) => l.div(temperature)));

@@ -7,12 +7,6 @@ import { createKvCache, type Gpt, gpt, softmax } from "./model.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { sum, type Value } from "./value.ts";
 
-// When V8 runs with --expose-gc (deno task train starts it so), each step begins with a
-// young-generation collection, when the previous step's graph (~60,000 nodes) is all garbage:
-// the collector then has next to nothing to copy, instead of copying a half-built graph in the
-// middle of a step. Elsewhere, as in the notebook, there is no gc and no call.
-const collectYoung = (globalThis as { gc?: (options: { type: "minor" }) => void }).gc;
-
 /**
  * The training sequence of a document: BOS, its characters, BOS.
  *
@@ -81,7 +75,6 @@ export function trainStep(
   model: Gpt,
   options: { tokens: readonly number[]; adam: Adam },
 ): number {
-  collectYoung?.({ type: "minor" }); // between steps: the last step's graph is all garbage
   const loss = sequenceLoss(model, options.tokens);
   loss.backward();
   options.adam.step(model.params);

@@ -1,14 +1,14 @@
 // Test helpers: the CLI run as a user runs it, in its own process (exit code, stdout, stderr),
 // or a training run in this process with its output collected.
 
-import { run, type RunResult } from "@lib/cli.ts";
-import { parseFlags, type TrainOptions } from "@lib/flags.ts";
+import { run, type RunResult } from "@lib/cli/main.ts";
+import { parseFlags, type TrainOptions } from "@lib/cli/flags.ts";
 
-const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
+const CLI = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
 /**
- * Runs `lib/cli.ts` (or another `script` that calls its `main`) with read and write access.
+ * Runs `lib/cli/main.ts` (or another `script` that calls its `main`) with read and write access.
  *
  * @returns The exit code and what it printed.
  */

@@ -5,7 +5,7 @@
 // tests/differential_test.ts runs a few hundred cases; `deno task fuzz` hunts for longer.
 
 import { Adam } from "@lib/adam.ts";
-import { FastGpt } from "@lib/fast.ts";
+import { FastGpt } from "@lib/fast/gpt.ts";
 import { createGpt, DEFAULT_CONFIG, type GptConfig, paramShapes } from "@lib/model.ts";
 import { Random } from "@lib/random.ts";
 import { sample } from "@lib/sample.ts";
@@ -114,8 +114,8 @@ export function describeCase(c: Case): string {
     `${c.steps} steps, temperature ${c.temperature.toFixed(2)}, prefix ${JSON.stringify(c.prefix)}`;
 }
 
-/** Tolerances of the comparison. */
-export const TOLERANCE = { loss: 1e-12, grad: 1e-12 } as const;
+// Tolerances of the comparison.
+const TOLERANCE = { loss: 1e-12, grad: 1e-12 } as const;
 
 /**
  * Trains both engines on a case and compares them: at every step the fast engine's loss and

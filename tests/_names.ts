@@ -1,7 +1,7 @@
 // Shared by the parity tests: where names.txt is, and whether a test may skip without it.
 
 import { existsSync } from "node:fs";
-import { DEFAULT_DATA_PATH } from "@lib/data.ts";
+import { DEFAULT_DATA_PATH } from "@lib/io/data.ts";
 
 /** data/names.txt, which the parity tests need (CI copies it in; `deno task train` downloads it). */
 export const NAMES_PATH = DEFAULT_DATA_PATH;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
 import { runCli } from "./_cli.ts";
 import { join } from "node:path";
-import { DEFAULT_DATA_PATH, parseDocs } from "@lib/data.ts";
+import { DEFAULT_DATA_PATH, parseDocs } from "@lib/io/data.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 

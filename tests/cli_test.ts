@@ -2,8 +2,8 @@
 // the same samples, on each of the golden runs in ../shared/golden (copied to tests/fixtures).
 
 import assert from "node:assert/strict";
-import { formatFixed, main } from "@lib/cli.ts";
-import { parseFlags, type TrainOptions } from "@lib/flags.ts";
+import { main } from "@lib/cli/main.ts";
+import { parseFlags, type TrainOptions } from "@lib/cli/flags.ts";
 import { fixture, haveNames, NAMES_PATH } from "./_names.ts";
 import { runQuiet } from "./_cli.ts";
 
@@ -173,7 +173,7 @@ Deno.test("parseFlags() rejects bad flags and values, saying which and why", () 
 });
 
 Deno.test("main() exits 2 with a one-line error for bad flags and a missing data file", async () => {
-  const cli = new URL("../lib/cli.ts", import.meta.url).pathname;
+  const cli = new URL("../lib/cli/main.ts", import.meta.url).pathname;
   for (const args of [["--steps", "x"], ["--data", "/nonexistent/names.txt", "--steps", "1"]]) {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-read", "--allow-write", cli, ...args],
@@ -205,15 +205,6 @@ Deno.test("main() prints usage for --help, covering every flag", async () => {
   for (const flag of ["--block-size", "--lr", "--temperature", "--samples", "--json", "--engine"]) {
     assert.ok(text.includes(flag), flag);
   }
-});
-
-Deno.test("formatFixed() rounds like Python's format, ties to even", () => {
-  assert.equal(formatFixed(3.3659669475848504, 4), "3.3660");
-  assert.equal(formatFixed(0.03125, 4), "0.0312"); // exact tie: Python keeps the even digit
-  assert.equal(formatFixed(0.09375, 4), "0.0938");
-  assert.equal(formatFixed(-0.03125, 4), "-0.0312");
-  assert.equal(formatFixed(2.5, 0), "2");
-  assert.equal(formatFixed(1.00005, 4), (1.00005).toFixed(4)); // not an exact tie in binary
 });
 
 Deno.test({

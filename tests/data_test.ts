@@ -8,8 +8,8 @@ import {
   loadDataset,
   parseDocs,
   readDocs,
-} from "@lib/data.ts";
-import { UserError } from "@lib/errors.ts";
+} from "@lib/io/data.ts";
+import { UserError } from "@lib/io/errors.ts";
 import { Random } from "@lib/random.ts";
 
 const encoder = new TextEncoder();
@@ -38,7 +38,7 @@ Deno.test("parseDocs() strips lines like Python's str.strip() and drops blank on
 // and without whitespace at either end, blank lines, Unicode line and paragraph separators,
 // with and without a final newline) it must give what line-by-line stripping gives.
 Deno.test("parseDocs() agrees with line-by-line stripping on generated text", () => {
-  // Python's str.isspace() characters, written out independently of lib/data.ts
+  // Python's str.isspace() characters, written out independently of lib/io/data.ts
   const space = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u3000";
   const strip = new RegExp(`^[${space}]+|[${space}]+$`, "gu");
   const expected = (text: string) =>

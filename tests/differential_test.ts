@@ -2,8 +2,8 @@
 // and the configurations that once broke the fast engine, through the real CLI.
 
 import assert from "node:assert/strict";
-import { run } from "@lib/cli.ts";
-import { DEFAULT_OPTIONS, type TrainOptions } from "@lib/flags.ts";
+import { run } from "@lib/cli/main.ts";
+import { DEFAULT_OPTIONS, type TrainOptions } from "@lib/cli/flags.ts";
 import {
   type Case,
   compareEngines,

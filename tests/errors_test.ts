@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { lossError } from "@lib/cli.ts";
-import { UserError } from "@lib/errors.ts";
+import { lossError } from "@lib/cli/main.ts";
+import { UserError } from "@lib/io/errors.ts";
 import { inTempDir } from "./_temp.ts";
 import { runCli } from "./_cli.ts";
 
@@ -14,8 +14,8 @@ async function runPatched(dir: string, patch: string, args: string[]) {
   const script = join(dir, "patched.ts");
   await Deno.writeTextFile(
     script,
-    `import { FastGpt } from "${LIB}fast.ts";
-import { main } from "${LIB}cli.ts";
+    `import { FastGpt } from "${LIB}fast/gpt.ts";
+import { main } from "${LIB}cli/main.ts";
 ${patch}
 Deno.exit(await main(Deno.args));
 `,

@@ -1,29 +1,39 @@
-// The fast engine's WebAssembly kernels (lib/fast_kernels.as): the committed module is what the
+// The fast engine's WebAssembly kernels (lib/fast/kernels.as): the committed module is what the
 // source compiles to, its Adam step is lib/adam.ts's to the last bit, and its two forward paths
 // (a whole sequence, one position at a time) agree, all on generated configurations.
 
 import assert from "node:assert/strict";
 import { Adam } from "@lib/adam.ts";
-import { FastGpt } from "@lib/fast.ts";
+import { FastGpt } from "@lib/fast/gpt.ts";
 import { DEFAULT_CONFIG } from "@lib/model.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 import { docTokens } from "@lib/train.ts";
-import { compileKernels, moduleText, OUTPUT_PATH } from "./_build_wasm.ts";
+import { compileKernels, moduleText, OUTPUT_PATH } from "../lib/fast/build.ts";
 import { generateCase } from "./_differential.ts";
 
 const SEED = 4242;
 const RUNS = 60;
 
-Deno.test("lib/_fast_kernels_wasm.ts is what lib/fast_kernels.as compiles to", async () => {
+// Adam.step() on a model's flat arrays, through one { data, grad } per parameter.
+function adamStep(adam: Adam, params: Float64Array, grads: Float64Array): void {
+  const ps = Array.from(params, (data, i) => ({ data, grad: grads[i]! }));
+  adam.step(ps);
+  ps.forEach((p, i) => {
+    params[i] = p.data;
+    grads[i] = p.grad;
+  });
+}
+
+Deno.test("lib/fast/_kernels_wasm.ts is what lib/fast/kernels.as compiles to", async () => {
   const committed = await Deno.readTextFile(OUTPUT_PATH);
   assert.ok(
     committed === moduleText(await compileKernels()),
-    "the committed module is stale: run `deno task wasm` and commit lib/_fast_kernels_wasm.ts",
+    "the committed module is stale: run `deno task wasm` and commit lib/fast/_kernels_wasm.ts",
   );
 });
 
-Deno.test(`FastGpt.trainStep() takes Adam.stepArrays()'s step, bit for bit (${RUNS} configs)`, () => {
+Deno.test(`FastGpt.trainStep() takes Adam.step()'s step, bit for bit (${RUNS} configs)`, () => {
   for (let index = 0; index < RUNS; index++) {
     const c = generateCase(SEED, index);
     const tokenizer = new Tokenizer(c.uchars);
@@ -37,7 +47,7 @@ Deno.test(`FastGpt.trainStep() takes Adam.stepArrays()'s step, bit for bit (${RU
       const loss = kernel.trainStep(tokens, adamK);
       assert.equal(js.forward(tokens), loss);
       js.backward();
-      adamJ.stepArrays(js.params, js.grads);
+      adamStep(adamJ, js.params, js.grads);
       const where = `case ${index}, step ${step + 1}`;
       assert.deepEqual(kernel.params, js.params, where);
       assert.deepEqual(adamK.m, adamJ.m, where);
@@ -62,7 +72,7 @@ Deno.test("the kernels' Adam stays bit-identical past the steps where the correc
     kernel.trainStep(tokens, adamK);
     js.forward(tokens);
     js.backward();
-    adamJ.stepArrays(js.params, js.grads);
+    adamStep(adamJ, js.params, js.grads);
     if ([1, 230, 231, 232, 3724, 3725, 3726, 3800].includes(step + 1)) {
       assert.deepEqual(kernel.params, js.params, `step ${step + 1}`);
       assert.deepEqual(adamK.m, adamJ.m, `step ${step + 1}`);

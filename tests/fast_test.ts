@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Adam } from "@lib/adam.ts";
-import { FastGpt } from "@lib/fast.ts";
+import { FastGpt } from "@lib/fast/gpt.ts";
 import { createGpt, DEFAULT_CONFIG, type GptConfig } from "@lib/model.ts";
 import { Random } from "@lib/random.ts";
 import { sample } from "@lib/sample.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 import { docTokens, sequenceLoss, trainStep } from "@lib/train.ts";
-import { parseDocs } from "@lib/data.ts";
+import { parseDocs } from "@lib/io/data.ts";
 
 // Unicode names (accents, CJK, emoji): a dataset the tests always have.
 const docs = parseDocs(
@@ -113,4 +113,57 @@ Deno.test("FastGpt rejects a wrong parameter count, unknown tokens and a bad tem
     () => fast.sample(tk, { rng: new Random(1), temperature: -1 }),
     /temperature \(-1\)/,
   );
+});
+
+Deno.test("FastGpt.trainStep() moves Adam's moments into its memory and keeps them current", () => {
+  const config = { ...DEFAULT_CONFIG, vocabSize: 5, nEmbd: 8, nHead: 2 };
+  const fast = FastGpt.create(config, { rng: new Random(2) });
+  const adam = new Adam(fast.numParams, { numSteps: 10 });
+  adam.restore({
+    m: new Array(fast.numParams).fill(0.5),
+    v: new Array(fast.numParams).fill(1),
+    t: 3,
+  });
+  const before = adam.m;
+  fast.trainStep([4, 0, 1, 4], adam);
+  assert.notEqual(adam.m, before, "the moments now live in the model's memory");
+  assert.equal(adam.t, 4);
+  const m1 = Array.from(adam.m);
+  fast.trainStep([4, 2, 3, 4], adam);
+  assert.notDeepEqual(Array.from(adam.m), m1, "adam.m shows the second step's update");
+  // The same steps with the Value engine's Adam, from the same state, give the same moments.
+  const value = createGpt(config, { rng: new Random(2) });
+  const adamV = new Adam(value.params.length, { numSteps: 10 });
+  adamV.restore({
+    m: new Array(fast.numParams).fill(0.5),
+    v: new Array(fast.numParams).fill(1),
+    t: 3,
+  });
+  trainStep(value, { tokens: [4, 0, 1, 4], adam: adamV });
+  trainStep(value, { tokens: [4, 2, 3, 4], adam: adamV });
+  const scale = Math.max(...adamV.m.map(Math.abs));
+  adam.m.forEach((m, i) => assert.ok(Math.abs(m - adamV.m[i]!) <= 1e-13 * scale, `m[${i}]`));
+});
+
+Deno.test("FastGpt.trainStep() rejects an optimiser made for another parameter count", () => {
+  const fast = FastGpt.create({ ...DEFAULT_CONFIG, vocabSize: 5 }, { rng: new Random(1) });
+  const adam = new Adam(fast.numParams + 1, { numSteps: 10 });
+  assert.throws(
+    () => fast.trainStep([4, 0, 4], adam),
+    RangeError,
+    `Cannot take Adam step: ${fast.numParams} parameters, expected ${fast.numParams + 1}`,
+  );
+  assert.ok(fast.grads.every((g) => g === 0), "nothing was run");
+});
+
+Deno.test("FastGpt.parameters() is a copy of the parameters in state-dict order", () => {
+  const config = { ...DEFAULT_CONFIG, vocabSize: 5 };
+  const fast = FastGpt.create(config, { rng: new Random(3) });
+  const copy = fast.parameters();
+  assert.deepEqual(
+    Array.from(copy),
+    createGpt(config, { rng: new Random(3) }).params.map((p) => p.data),
+  );
+  copy[0] = 42;
+  assert.notEqual(fast.params[0], 42);
 });

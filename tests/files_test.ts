@@ -4,15 +4,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveCheckpoint } from "@lib/checkpoint.ts";
-import { UserError } from "@lib/errors.ts";
+import { saveCheckpoint } from "@lib/io/checkpoint.ts";
+import { UserError } from "@lib/io/errors.ts";
 import {
   checkOutputs,
   DENO_FS,
   type FileSystem,
   readFileChecked,
   writeFileAtomic,
-} from "@lib/files.ts";
+} from "@lib/io/files.ts";
 import { inTempDir } from "./_temp.ts";
 import { runCli } from "./_cli.ts";
 

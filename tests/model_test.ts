@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readDocs } from "@lib/data.ts";
+import { readDocs } from "@lib/io/data.ts";
 import {
   createGpt,
   createKvCache,

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type SyncFile, textWriter } from "@lib/output.ts";
+import { type SyncFile, textWriter } from "@lib/cli/output.ts";
 import { Random } from "@lib/random.ts";
 import { inTempDir } from "./_temp.ts";
 
@@ -86,7 +86,7 @@ Deno.test("textWriter() calls `before` ahead of each write, and drops text whose
   assert.equal(calls, 1, "the failed text is not written again");
 });
 
-const CLI = new URL("../lib/cli.ts", import.meta.url).pathname;
+const CLI = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
 // A dataset of four names in `dir`: its path.
 async function fourNames(dir: string): Promise<string> {

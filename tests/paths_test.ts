@@ -1,9 +1,9 @@
-// lib/paths.ts against node:path (POSIX), on generated paths: roots, runs of separators, ".",
+// lib/io/paths.ts against node:path (POSIX), on generated paths: roots, runs of separators, ".",
 // "..", trailing separators and empty strings.
 
 import assert from "node:assert/strict";
 import { posix } from "node:path";
-import { basename, dirname, join, resolve } from "@lib/paths.ts";
+import { basename, dirname, join, resolve } from "@lib/io/paths.ts";
 import { Random } from "@lib/random.ts";
 
 const rng = new Random(5);

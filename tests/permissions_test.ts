@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
 import { join, resolve } from "node:path";
-import { DEFAULT_DATA_PATH } from "@lib/data.ts";
-import { DATASET_HOST, permissionFlags } from "@lib/permissions.ts";
+import { DEFAULT_DATA_PATH } from "@lib/io/data.ts";
+import { DATASET_HOST, permissionFlags } from "@lib/cli/launcher.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const decoder = new TextDecoder();
@@ -57,7 +57,7 @@ console.log(JSON.stringify({
   writeOther: q({ name: "write", path: ${JSON.stringify(other)} }),
   writeData: q({ name: "write", path: ${JSON.stringify(data)} }),
   readEtc: q({ name: "read", path: "/etc/passwd" }),
-  writeProject: q({ name: "write", path: ${JSON.stringify(join(ROOT, "lib", "cli.ts"))} }),
+  writeProject: q({ name: "write", path: ${JSON.stringify(join(ROOT, "lib", "cli", "main.ts"))} }),
   net: q({ name: "net", host: "example.com" }),
   run: q({ name: "run" }),
   env: q({ name: "env" }),
@@ -142,7 +142,7 @@ Deno.test(
     const probe = join(dir, "probe.ts");
     await Deno.writeTextFile(
       probe,
-      `import { dropTo, holds, permissionFlags } from "${join(ROOT, "lib", "permissions.ts")}";
+      `import { dropTo, holds, permissionFlags } from "${join(ROOT, "lib", "cli", "launcher.ts")}";
 const q = (d: Deno.PermissionDescriptor) => Deno.permissions.querySync(d).state;
 const decisions = {
   defaultRun: holds(permissionFlags(["--engine", "fast", "--steps", "5"])),

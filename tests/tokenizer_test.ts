@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
-import { parseDocs } from "@lib/data.ts";
+import { parseDocs } from "@lib/io/data.ts";
 import { fixture } from "./_names.ts";
 
 Deno.test("Tokenizer.fromDocs() sorts characters by code point, as Python's sorted() does", () => {
@@ -57,11 +57,10 @@ Deno.test("Tokenizer rejects characters that are unsorted, repeated or not singl
   assert.throws(() => new Tokenizer(["ab"]), /not a single distinct/);
 });
 
-// fromDocs() finds characters by regular expression, and past 100 of them scans code units
-// itself; the string iterator (what Python's set(str) sees, one code point at a time) is the
-// reference both must agree with, on generated text that mixes ASCII, characters a class must
-// escape, other scripts, surrogate pairs, lone surrogates, runs of one character, and (one case
-// in ten) alphabets of hundreds of characters.
+// The string iterator (what Python's set(str) sees, one code point at a time) and Python's
+// code-point order are the reference, on generated text that mixes ASCII, characters a regular
+// expression's class would escape, other scripts, surrogate pairs, lone surrogates, runs of one
+// character, and (one case in ten) alphabets of hundreds of characters.
 Deno.test("Tokenizer.fromDocs() finds the code points the string iterator finds, on generated text", () => {
   const rng = new Random(2026);
   const below = (n: number) => Math.floor(rng.random() * n);

@@ -131,3 +131,27 @@ Deno.test("Value.children and localGrads describe the recorded op", () => {
   assert.deepEqual(a.children, []);
   assert.deepEqual(a.exp().localGrads, [Math.exp(2)]);
 });
+
+Deno.test("Value ops with a number record only the Value as a child", () => {
+  // The reference wraps the number in a Value of its own; nothing reads that one's gradient.
+  const a = new Value(3);
+  const y = a.mul(2).add(1).sub(4).div(5);
+  assert.equal(y.data, (3 * 2 + 1 + -4) * 5 ** -1);
+  for (let v: Value | undefined = y; v; v = v.children[0]) {
+    assert.ok(v.children.length <= 1);
+  }
+  assert.deepEqual(a.mul(2).localGrads, [2]);
+});
+
+Deno.test("Value.backward() runs again on new graphs through the same leaves", () => {
+  const a = new Value(2);
+  const b = new Value(5);
+  a.mul(b).add(a).backward();
+  a.mul(b).add(a).backward(); // without resetting: the contributions add up
+  assert.deepEqual([a.grad, b.grad], [12, 4]);
+  a.grad = 0;
+  const z = a.exp().log(); // a new graph through the same leaf
+  z.backward();
+  assert.equal(a.grad, 1);
+  assert.equal(b.grad, 4, "b is not in z's graph");
+});

@@ -1,0 +1,9 @@
+// I/O: the dataset (read, downloaded on first use), checkpoints (made, saved, loaded and
+// restored), numbers formatted as the reference prints them, and the error class for a user's
+// mistake.
+
+export * from "./data.ts";
+export * from "./checkpoint.ts";
+export * from "./format.ts";
+export { UserError } from "./errors.ts";
+export type { FileSystem } from "./files.ts";
