@@ -7,7 +7,7 @@ import type { Adam } from "./adam.ts";
 import { FastGpt } from "./fast/gpt.ts";
 import { createGpt, type Gpt, type GptConfig } from "./model.ts";
 import type { Random } from "./random.ts";
-import { sample } from "./sample.ts";
+import { sample, type SampleOptions } from "./sample.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { trainStep } from "./train.ts";
 
@@ -32,13 +32,10 @@ export interface Engine {
    * Generates one document.
    *
    * @param tokenizer The tokenizer the model was trained with.
-   * @param options `rng`, `temperature`, and an optional `prefix` to start from.
+   * @param options `rng`, `temperature`, and optionally a `prefix` to start from and `topK`.
    * @returns The generated text (the prefix included).
    */
-  sample(
-    tokenizer: Tokenizer,
-    options: { rng: Random; temperature: number; prefix?: string },
-  ): string;
+  sample(tokenizer: Tokenizer, options: SampleOptions): string;
   /**
    * The parameters, in state-dict order.
    *
@@ -119,13 +116,10 @@ export class ValueGpt implements Engine {
    * Generates one document (the lesson's `sample()`).
    *
    * @param tokenizer The tokenizer.
-   * @param options `rng`, `temperature` and an optional `prefix`.
+   * @param options `rng`, `temperature`, and optionally `prefix` and `topK`.
    * @returns The generated text (the prefix included).
    */
-  sample(
-    tokenizer: Tokenizer,
-    options: { rng: Random; temperature: number; prefix?: string },
-  ): string {
+  sample(tokenizer: Tokenizer, options: SampleOptions): string {
     return sample(this.model, tokenizer, options);
   }
 

@@ -102,6 +102,26 @@ Deno.test("FastGpt trains and samples like the Value engine (losses within 1e-12
   }
 });
 
+Deno.test("FastGpt.sample() with topK draws the Value engine's names", () => {
+  const { value, fast } = both({}, 11);
+  for (const topK of [1, 2, 5, tokenizer.vocabSize]) {
+    const rv = new Random(9);
+    const rf = new Random(9);
+    for (let i = 0; i < 10; i++) {
+      const opts = { temperature: 1.5, topK, prefix: i % 3 ? "" : "a" };
+      assert.equal(
+        fast.sample(tokenizer, { rng: rf, ...opts }),
+        sample(value, tokenizer, { rng: rv, ...opts }),
+      );
+    }
+  }
+  assert.throws(
+    () => fast.sample(tokenizer, { rng: new Random(1), temperature: 1, topK: -2 }),
+    RangeError,
+    "topK (-2)",
+  );
+});
+
 Deno.test("FastGpt rejects a wrong parameter count, unknown tokens and a bad temperature", () => {
   const config = { ...DEFAULT_CONFIG, vocabSize: 5 };
   assert.throws(() => new FastGpt(config, new Float64Array(3)), RangeError, "3 parameters given");

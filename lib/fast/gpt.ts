@@ -11,7 +11,7 @@ import type { Adam } from "../adam.ts";
 import { FAST_KERNELS_WASM } from "./_kernels_wasm.ts";
 import { countParams, type GptConfig, validateConfig } from "../model.ts";
 import type { Random } from "../random.ts";
-import { promptIds } from "../sample.ts";
+import { keepTopK, promptIds } from "../sample.ts";
 import type { Tokenizer } from "../tokenizer.ts";
 
 // What lib/fast/kernels.as exports (addresses are byte offsets into its memory).
@@ -288,14 +288,14 @@ export class FastGpt {
    * Generates one document, drawing exactly as the Value engine's `sample()` does.
    *
    * @param tokenizer The tokenizer.
-   * @param options `rng`, `temperature` (> 0) and an optional `prefix`.
+   * @param options `rng`, `temperature` (> 0), and optionally a `prefix` and `topK`.
    * @returns The generated text (the prefix included).
    */
   sample(
     tokenizer: Tokenizer,
-    options: { rng: Random; temperature: number; prefix?: string },
+    options: { rng: Random; temperature: number; prefix?: string; topK?: number },
   ): string {
-    const { rng, temperature } = options;
+    const { rng, temperature, topK } = options;
     const { blockSize, vocabSize: V } = this.config;
     const prefixIds = promptIds(tokenizer, { ...options, blockSize });
     const ids = Array.from({ length: V }, (_, i) => i);
@@ -323,7 +323,9 @@ export class FastGpt {
       }
       const r = total ** -1;
       for (let i = 0; i < V; i++) weights[i] = logits[i]! * r;
-      tokenId = rng.choices(ids, { weights })[0]!;
+      tokenId = rng.choices(ids, {
+        weights: topK === undefined ? weights : keepTopK(weights, topK),
+      })[0]!;
       if (tokenId === tokenizer.BOS) break;
       out.push(tokenId);
     }
