@@ -7,6 +7,7 @@ import { inTempDir } from "./_temp.ts";
 import { runCli } from "./_cli.ts";
 import { join } from "node:path";
 import { DEFAULT_DATA_PATH, parseDocs } from "@lib/io/data.ts";
+import { loadCheckpoint } from "@lib/io/checkpoint.ts";
 import { Random } from "@lib/random.ts";
 import { Tokenizer } from "@lib/tokenizer.ts";
 
@@ -34,7 +35,7 @@ Deno.test(
   "bad data files: directory, empty, blank, invalid UTF-8, binary",
   inTempDir(async (dir) => {
     const cases: [string, RegExp][] = [
-      [dir, /it is a folder, not a file/],
+      [dir, /it is a folder, not a regular file/],
       [await file(dir, "empty.txt", ""), /no documents \(it is empty or only blank lines\)/],
       [await file(dir, "blank.txt", "\n  \r\n\t\n"), /no documents/],
       [
@@ -257,9 +258,9 @@ Deno.test(
       assert.deepEqual(await snapshot(), before, args.join(" "));
     }
     // Resuming in place stays allowed: the checkpoint moves forward, atomically.
-    const resumed = await train(["--load", ck, "--save", ck]);
+    const resumed = await train(["--load", ck, "--data", data, "--save", ck]);
     assert.equal(resumed.code, 0, resumed.err);
-    assert.equal(JSON.parse(await Deno.readTextFile(ck)).step, 4);
+    assert.equal((await loadCheckpoint(ck)).step, 4);
   }),
 );
 
@@ -288,5 +289,181 @@ Deno.test(
       assertUserError(r, message);
       assert.doesNotMatch(r.out, /step/);
     }
+  }),
+);
+
+// A run that must end on its own, or the test fails (a hang would otherwise stall the suite).
+async function trainWithin(args: string[], ms: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Cannot finish: still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([train(args), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function mkfifo(path: string): Promise<string> {
+  const { success } = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(success, "mkfifo");
+  return path;
+}
+
+// Finding 6: /dev/zero reached 6 GB in 27 s; a FIFO hung; a 600 MB text had "no documents".
+Deno.test(
+  "inputs that are not regular files of a sane size are refused at once, saying what they are",
+  inTempDir(async (dir) => {
+    const fifo = await mkfifo(join(dir, "pipe"));
+    const ok = await file(dir, "ok.txt", "ana\nbo\n");
+    const huge = join(dir, "huge.txt"); // 600 MB, sparse: no disk, no memory
+    await Deno.writeFile(huge, new Uint8Array());
+    await Deno.truncate(huge, 600 * 2 ** 20);
+    const cases: [string[], RegExp][] = [
+      [["--data", "/dev/zero"], /dataset \/dev\/zero: it is a character device, not a regular/],
+      [["--data", fifo], /dataset .*pipe: it is a named pipe \(FIFO\), not a regular file/],
+      [["--data", huge], /dataset .*huge\.txt: it is too large \(600 MiB; the limit is 512 MiB\)/],
+      [["--data", ok, "--load", "/dev/zero"], /checkpoint \/dev\/zero.*character device/],
+      [["--data", ok, "--load", fifo], /checkpoint .*pipe.*named pipe \(FIFO\)/],
+      [["sample", "--checkpoint", "/dev/zero"], /checkpoint \/dev\/zero.*character device/],
+      [["sample", "--checkpoint", fifo], /checkpoint .*pipe.*named pipe/],
+      [["eval", "--checkpoint", fifo], /checkpoint .*pipe.*named pipe/],
+      [["--data", ok, "--json", fifo], /--json file .*pipe: it is a named pipe \(FIFO\), not a/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await (args[0] === "sample" || args[0] === "eval"
+        ? runCli(args)
+        : trainWithin(args, 20_000));
+      assertUserError(r, message);
+      assert.equal(r.err.trim().split("\n").length, 1, r.err);
+    }
+  }),
+);
+
+// Finding 7: extreme numbers ended in a NaN and a stack trace (exit 70).
+Deno.test(
+  "a learning rate or temperature past what the arithmetic holds is refused, with the bound",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\nemma\n");
+    const run = (args: string[]) => train(["--data", data, ...args]);
+    // The bounds for this model (E 16, one layer, 4 steps) from lib/cli/limits.ts.
+    const { maxLearningRate, minTemperature, ADAM_MAX_STEP } = await import("@lib/cli/limits.ts");
+    const config = { vocabSize: 1, nLayer: 1, nEmbd: 16, blockSize: 16, nHead: 4, initStd: 0.08 };
+    const maxLr = maxLearningRate(config, { steps: 4, from: 0, weight: 1 });
+    const tooHigh = await run(["--steps", "4", "--lr", "1e110"]);
+    assertUserError(tooHigh, /--lr \(1e\+110\) must be at most \d\.\d\de\+74: Adam moves/);
+    // At the bound it trains (and stops before sampling); just past it is refused.
+    const at = await run(["--steps", "4", "--stop-at", "1", "--lr", String(maxLr)]);
+    assert.equal(at.code, 0, at.err);
+    assertUserError(await run(["--steps", "4", "--lr", String(maxLr * (1 + 1e-12))]), /--lr/);
+    // Temperature: the largest logit over it must stay finite.
+    const trained = 1 + 0.01 * (4 * 5 / 8) * ADAM_MAX_STEP;
+    const minT = minTemperature(config, trained);
+    assert.ok(minT > 1e-310 && minT < 1e-290, String(minT));
+    assertUserError(
+      await run(["--steps", "4", "--temperature", "1e-310"]),
+      /--temperature \(1e-310\) must be at least \d\.\d\de-\d+: the logits are divided by it/,
+    );
+    const justAbove = await run(["--steps", "4", "--samples", "2", "--temperature", `${minT}`]);
+    assert.equal(justAbove.code, 0, justAbove.err);
+    assertUserError(
+      await run(["--steps", "4", "--temperature", String(minT * (1 - 1e-9))]),
+      /--temperature/,
+    );
+    for (const lr of ["0", "-1", "-0"]) {
+      assertUserError(await run(["--lr", lr]), /--lr .* must be a number above 0/);
+    }
+    // Sampling from a checkpoint: the bound of its own weights.
+    const ck = join(dir, "ck.json");
+    assert.equal((await run(["--steps", "4", "--save", ck])).code, 0);
+    const sampled = await runCli(["sample", "--checkpoint", ck, "--temperature", "1e-310"]);
+    assertUserError(sampled, /--temperature \(1e-310\) must be at least \d\.\d\de-3\d\d/);
+  }),
+);
+
+// Finding 8: --n-embd 512 ran 70 s, then V8 ran out of memory.
+Deno.test(
+  "a Value-engine model whose graph cannot fit is refused before step 1, in one line",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\nemma\n");
+    const started = performance.now();
+    const r = await runCli(["--data", data, "--n-embd", "512", "--steps", "1"]);
+    assertUserError(
+      r,
+      /Cannot build model: the Value engine's graph for a step of 5 positions needs about \d+\.\d GiB \(3,1\d\d,\d\d\d parameters, context 16\), more than the 3\.0 GiB it may use; add --engine fast/,
+    );
+    assert.doesNotMatch(r.out, /step/);
+    assert.ok(performance.now() - started < 10_000, "refused before any work");
+    // The fast engine holds it.
+    const fast = await train(["--data", data, "--n-embd", "512", "--steps", "1"]);
+    assert.equal(fast.code, 0, fast.err);
+  }),
+);
+
+// Finding 5: a checkpoint's data path chose which file was read.
+Deno.test(
+  "resuming reads --data or the default dataset, never the checkpoint's path; a mismatch " +
+    "names the file it was trained on",
+  inTempDir(async (dir) => {
+    const mine = await file(dir, "mine.txt", "ana\nbo\nemma\n");
+    const other = await file(dir, "other.txt", "zed\nyoyo\n");
+    const ck = join(dir, "ck.json");
+    const saved = await train(["--data", mine, "--steps", "6", "--stop-at", "3", "--save", ck]);
+    assert.equal(saved.code, 0, saved.err);
+    const wrong = await train(["--load", ck, "--data", other]);
+    assertUserError(
+      wrong,
+      new RegExp(
+        `^\\nerror: Cannot resume from .*ck\\.json: it was trained on ${mine} \\(3 documents\\), ` +
+          `not ${other} \\(2 documents\\); pass that file with --data PATH\\n$`,
+      ),
+    );
+    const evalWrong = await runCli(["eval", "--checkpoint", ck, "--data", other]);
+    assertUserError(evalWrong, /it was trained on .*mine\.txt \(3 documents\)/);
+    const right = await train(["--load", ck, "--data", mine]);
+    assert.equal(right.code, 0, right.err);
+  }),
+);
+
+// Finding 11: small mistakes that blamed the wrong thing.
+Deno.test(
+  "resuming a finished checkpoint, and splitting one document, say what is wrong",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\n");
+    const ck = join(dir, "ck.json");
+    assert.equal((await train(["--data", data, "--steps", "3", "--save", ck])).code, 0);
+    const finished = await train(["--data", data, "--load", ck]);
+    assertUserError(
+      finished,
+      /Cannot resume from .*ck\.json: the checkpoint already finished its 3 steps; sample/,
+    );
+    assert.doesNotMatch(finished.err, /--stop-at/);
+    const one = await file(dir, "one.txt", "ana\n");
+    const split = await train(["--data", one, "--val-split", "0.5"]);
+    assertUserError(
+      split,
+      /Cannot split documents: --val-split 0\.5 needs at least 2 documents, and the dataset has 1/,
+    );
+    assert.doesNotMatch(split.err, /at least 1\.0000/);
+  }),
+);
+
+// Finding 1: a symlink at out/ck.json.tmp made --save overwrite its target; a hard link, --json.
+Deno.test(
+  "links planted where the old temporary files went are never written through",
+  inTempDir(async (dir) => {
+    const data = await file(dir, "ok.txt", "ana\nbo\n");
+    const victim = await file(dir, "victim.txt", "precious\n");
+    const ck = join(dir, "ck.json");
+    const json = join(dir, "run.json");
+    await Deno.symlink(victim, `${ck}.tmp`);
+    await Deno.link(victim, `${json}.tmp`);
+    const r = await train(["--data", data, "--steps", "5", "--save", ck, "--json", json]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(await Deno.readTextFile(victim), "precious\n");
+    assert.ok((await Deno.lstat(ck)).isFile && (await Deno.lstat(json)).isFile);
+    assert.equal((await loadCheckpoint(ck)).step, 5);
+    assert.equal(JSON.parse(await Deno.readTextFile(json)).steps.length, 5);
   }),
 );

@@ -90,7 +90,7 @@ Deno.test(
   "readDocs() names a missing file and a directory",
   inTempDir(async (dir) => {
     await assert.rejects(() => readDocs(join(dir, "nope.txt")), /nope.txt: no such file/);
-    await assert.rejects(() => readDocs(dir), /it is a folder, not a file/);
+    await assert.rejects(() => readDocs(dir), /it is a folder, not a regular file/);
   }),
 );
 
@@ -161,3 +161,15 @@ Deno.test(
     await assert.rejects(() => loadDataset(join(dir, "missing.txt")), /no such file/);
   }),
 );
+
+// Finding 6: a valid 600 MB text was reported as having "no documents".
+Deno.test("decodeDocs() says a text too long for a string is too large, not empty", () => {
+  const bytes = new Uint8Array(2 ** 29 - 10).fill(0x61); // past V8's longest string, 2^29 - 24
+  assert.throws(
+    () => decodeDocs(bytes, "big.txt"),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message === "Cannot read dataset big.txt: it is too large to decode as text " +
+          "(536870902 bytes); give a smaller file",
+  );
+});

@@ -147,15 +147,23 @@ Deno.test(
     const ck = join(dir, "ck.json");
     const whole = await runQuiet({ ...SPLIT_RUN, engine: "fast" });
     await runQuiet({ ...SPLIT_RUN, engine: "fast", stopAt: 100, save: ck });
-    const rest = await runQuiet({ engine: "fast", load: ck, evalEvery: 60, temperature: 0.4 });
+    const rest = await runQuiet({
+      data: DATA,
+      engine: "fast",
+      load: ck,
+      evalEvery: 60,
+      temperature: 0.4,
+    });
     assert.deepEqual(rest.result.losses, whole.result.losses.slice(100));
     assert.deepEqual(rest.result.evals, whole.result.evals.filter((e) => e.step > 100));
     assert.deepEqual(rest.result.samples, whole.result.samples);
     assert.deepEqual(rest.result.sample_origin, whole.result.sample_origin);
-    const other = await runCli(["--load", ck, "--val-split", "0.5"]);
+    const other = await runCli(["--load", ck, "--data", DATA, "--val-split", "0.5"]);
     assert.equal(other.code, 2, other.err);
     assert.match(other.err, /trained with --val-split 0\.25, not 0\.5; drop --val-split/);
-    const same = await runCli(["--load", ck, "--val-split", "0.25", "--engine", "fast"]);
+    const same = await runCli([
+      ...["--load", ck, "--data", DATA, "--val-split", "0.25", "--engine", "fast"],
+    ]);
     assert.equal(same.code, 0, same.err);
   }),
 );
@@ -166,7 +174,7 @@ Deno.test(
     const ck = join(dir, "ck.json");
     const trained = await runQuiet({ ...SPLIT_RUN, engine: "fast", save: ck });
     let out = "";
-    const result = await runEval({ checkpoint: ck, help: false }, {
+    const result = await runEval({ checkpoint: ck, data: DATA, help: false }, {
       out: (t) => (out += t),
       err: () => {},
     });
@@ -177,7 +185,7 @@ Deno.test(
     assert.match(out, /\nval loss {3}1\.4893 \| perplexity 4\.43 \(\d+ tokens\)\n$/);
     // Through the task, with its least-privilege launcher.
     const task = await new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", "eval", "--checkpoint", ck],
+      args: ["task", "-q", "eval", "--checkpoint", ck, "--data", DATA],
       cwd: new URL("..", import.meta.url),
       stdout: "piped",
       stderr: "piped",
@@ -217,7 +225,7 @@ Deno.test(
     // A checkpoint trained without a split cannot be evaluated every N steps.
     const ck = join(dir, "ck.json");
     await runQuiet({ data: tiny, engine: "fast", steps: 4, stopAt: 2, save: ck });
-    const r = await runCli(["--load", ck, "--eval-every", "1"]);
+    const r = await runCli(["--load", ck, "--data", tiny, "--eval-every", "1"]);
     assert.equal(r.code, 2);
     assert.match(r.err, /was trained without held-out documents/);
   }),

@@ -4,13 +4,20 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveCheckpoint } from "@lib/io/checkpoint.ts";
+import { checkpointOf, saveCheckpoint } from "@lib/io/checkpoint.ts";
+import { Adam } from "@lib/adam.ts";
+import { createEngine } from "@lib/engine.ts";
+import { DEFAULT_CONFIG } from "@lib/model.ts";
+import { Random } from "@lib/random.ts";
+import { Tokenizer } from "@lib/tokenizer.ts";
 import { UserError } from "@lib/io/errors.ts";
 import {
   checkOutputs,
   DENO_FS,
   type FileSystem,
+  lockOutput,
   readFileChecked,
+  tempPathOf,
   writeFileAtomic,
 } from "@lib/io/files.ts";
 import { inTempDir } from "./_temp.ts";
@@ -132,7 +139,7 @@ Deno.test(
       () =>
         checkOutputs({
           inputs: [],
-          outputs: [{ flag: "--save", path: ck }, { flag: "--json", path: `${ck}.tmp` }],
+          outputs: [{ flag: "--save", path: ck }, { flag: "--json", path: tempPathOf(ck) }],
         }),
       /same file as --save's temporary file/,
     );
@@ -242,11 +249,166 @@ Deno.test(
     const fs = failing("writeFileSynced", osError("ENOSPC", "No space left on device"), {
       partial: true,
     });
+    const tokenizer = Tokenizer.fromDocs(["ab"]);
+    const engine = createEngine("fast", { ...DEFAULT_CONFIG, vocabSize: 3 }, {
+      rng: new Random(0),
+    });
+    const adam = new Adam(engine.numParams, { numSteps: 1 });
+    const data = { path: null, numDocs: 1, sha256: "0".repeat(64) };
+    const checkpoint = checkpointOf({
+      engine,
+      adam,
+      tokenizer,
+      rng: new Random(0),
+      train: { seed: 0, data },
+    });
     await assert.rejects(
-      // deno-lint-ignore no-explicit-any
-      () => saveCheckpoint(path, {} as any, { fs }),
+      () => saveCheckpoint(path, checkpoint, { fs }),
       /Cannot write checkpoint .*ck\.json: the disk is full/,
     );
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+  }),
+);
+
+// Finding 1: `ln -s ../victim/victim.txt out/ck.json.tmp` made --save overwrite victim.txt.
+Deno.test(
+  "writeFileAtomic() never writes through a file planted at its temporary path, nor removes it",
+  inTempDir(async (dir) => {
+    const victim = join(dir, "victim.txt");
+    await Deno.writeTextFile(victim, "precious\n");
+    const path = join(dir, "ck.json");
+    // The old fixed name no longer matters at all.
+    await Deno.symlink(victim, `${path}.tmp`);
+    await writeFileAtomic(path, "new\n", { what: "checkpoint" });
+    assert.equal(await Deno.readTextFile(path), "new\n");
+    assert.ok((await Deno.lstat(path)).isFile, "a regular file, not a symlink");
+    // A symlink and a hard link at this process's temporary name are refused, left alone.
+    for (const plant of [Deno.symlink, Deno.link]) {
+      await plant(victim, tempPathOf(path));
+      await assert.rejects(
+        () => writeFileAtomic(path, "evil\n", { what: "--json file" }),
+        /^UserError: Cannot write --json file .*ck\.json: the file already exists/,
+      );
+      assert.equal(await Deno.readTextFile(victim), "precious\n");
+      assert.equal(await Deno.readTextFile(path), "new\n");
+      assert.ok(await Deno.lstat(tempPathOf(path)), "not ours to remove");
+      await Deno.remove(tempPathOf(path));
+    }
+    // And the pre-flight check refuses it before any work, rather than accepting it.
+    await Deno.symlink(victim, tempPathOf(path));
+    await assert.rejects(
+      () => checkOutputs({ inputs: [], outputs: [{ flag: "--save", path }] }),
+      /Cannot write --save file .*ck\.json: its temporary file .* already exists and is not this run's/,
+    );
+    assert.equal(await Deno.readTextFile(victim), "precious\n");
+  }),
+);
+
+// Finding 9: a ck.json.tmp/ folder passed the pre-flight check and was deleted after training.
+Deno.test(
+  "checkOutputs() and writeFileAtomic() leave a ck.json.tmp/ folder alone",
+  inTempDir(async (dir) => {
+    const path = join(dir, "ck.json");
+    await Deno.mkdir(`${path}.tmp`);
+    await Deno.writeTextFile(join(`${path}.tmp`, "keep.txt"), "mine\n");
+    await checkOutputs({ inputs: [], outputs: [{ flag: "--save", path }] });
+    await writeFileAtomic(path, "{}\n", { what: "checkpoint" });
+    assert.equal(await Deno.readTextFile(join(`${path}.tmp`, "keep.txt")), "mine\n");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "ck.json",
+      "ck.json.tmp",
+    ]);
+  }),
+);
+
+Deno.test("tempPathOf() names a hidden file in the same folder, different in each process", async () => {
+  assert.equal(tempPathOf("/o/ck.json", "ab12"), "/o/.ck.json.ab12.tmp");
+  assert.match(tempPathOf("ck.json"), /^\.ck\.json\.[0-9a-f]{16}\.tmp$/);
+  const other = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { tempPathOf } from "${new URL("../lib/io/files.ts", import.meta.url)}";` +
+      `console.log(tempPathOf("ck.json"))`,
+    ],
+    stdout: "piped",
+  }).output();
+  assert.notEqual(decoder.decode(other.stdout).trim(), tempPathOf("ck.json"));
+});
+
+Deno.test(
+  "writeFileAtomic() writes pieces from an async iterable, in order",
+  inTempDir(async (dir) => {
+    const path = join(dir, "a.bin");
+    async function* pieces() {
+      for (let i = 0; i < 5; i++) yield new Uint8Array([i, i]);
+    }
+    await writeFileAtomic(path, pieces(), { what: "file" });
+    assert.deepEqual(await Deno.readFile(path), new Uint8Array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["a.bin"]);
+  }),
+);
+
+// Finding 2: a second writer of the same output is refused while the first holds it.
+Deno.test(
+  "lockOutput() refuses a second holder, in this process or another, and takes over a stale lock",
+  inTempDir(async (dir) => {
+    const path = join(dir, "ck.json");
+    const lock = await lockOutput(path, { flag: "--save" });
+    assert.equal(await Deno.readTextFile(`${path}.lock`), `${Deno.pid}\n`);
+    await assert.rejects(
+      () => lockOutput(path, { flag: "--save" }),
+      new RegExp(
+        `^UserError: Cannot write --save file .*ck\\.json: another run \\(process ${Deno.pid}\\) ` +
+          "is writing it; wait for it to finish or give --save another path$",
+      ),
+    );
+    const other = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { lockOutput } from "${new URL("../lib/io/files.ts", import.meta.url)}";` +
+        `await lockOutput(${JSON.stringify(path)}, { flag: "--json" });`,
+      ],
+      stderr: "piped",
+    }).output();
+    assert.equal(other.code, 1);
+    assert.match(decoder.decode(other.stderr), /another run \(process \d+\) is writing it/);
+    lock.release();
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // A lock file left by a killed run (its process gone, so no one holds the lock).
+    await Deno.writeTextFile(`${path}.lock`, "999999999\n");
+    const taken = await lockOutput(path, { flag: "--save" });
+    assert.equal(await Deno.readTextFile(`${path}.lock`), `${Deno.pid}\n`);
+    taken.release();
+    // A symlink planted as the lock file is refused, its target untouched.
+    const victim = join(dir, "victim.txt");
+    await Deno.writeTextFile(victim, "precious\n");
+    await Deno.symlink(victim, `${path}.lock`);
+    await assert.rejects(() => lockOutput(path, { flag: "--save" }), /is not a lock file/);
+    assert.equal(await Deno.readTextFile(victim), "precious\n");
+  }),
+);
+
+// Finding 6: devices and FIFOs were read forever.
+Deno.test(
+  "readFileChecked() refuses devices, FIFOs, folders and files too large, before reading",
+  inTempDir(async (dir) => {
+    const fifo = join(dir, "pipe");
+    assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    const big = join(dir, "big.txt");
+    await Deno.writeFile(big, new Uint8Array(100));
+    const cases: [string, RegExp, number?][] = [
+      ["/dev/zero", /\/dev\/zero: it is a character device, not a regular file$/],
+      [fifo, /pipe: it is a named pipe \(FIFO\), not a regular file$/],
+      [dir, /: it is a folder, not a regular file$/],
+      [big, /big\.txt: it is too large \(0\.000 MiB; the limit is 0\.000 MiB\)$/, 10],
+    ];
+    for (const [path, message, maxBytes] of cases) {
+      await assert.rejects(
+        () => readFileChecked(path, { what: "dataset", maxBytes }),
+        (e: Error) => e instanceof UserError && message.test(e.message),
+        path,
+      );
+    }
+    assert.equal((await readFileChecked(big, { what: "dataset", maxBytes: 100 })).length, 100);
   }),
 );

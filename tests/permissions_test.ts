@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { inTempDir } from "./_temp.ts";
 import { join, resolve } from "node:path";
 import { DEFAULT_DATA_PATH } from "@lib/io/data.ts";
-import { DATASET_HOST, permissionFlags } from "@lib/cli/launcher.ts";
+import { DATASET_HOST, permissionFlags, TEMP_TOKEN_VARIABLE } from "@lib/cli/launcher.ts";
+import { UserError } from "@lib/io/errors.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const decoder = new TextDecoder();
+
+const TOKEN = "0123456789abcdef";
 
 Deno.test("permissionFlags() grants exactly the files the command line names", () => {
   const dataDir = resolve(DEFAULT_DATA_PATH, "..");
@@ -14,24 +17,61 @@ Deno.test("permissionFlags() grants exactly the files the command line names", (
     `--allow-write=${dataDir}`,
     `--allow-net=${DATASET_HOST}`,
   ]);
+  const out = (dir: string, name: string) =>
+    `${dir}/${name},${dir}/.${name}.${TOKEN}.tmp,${dir}/${name}.lock`;
   assert.deepEqual(
-    permissionFlags(["--data", "/d/names.txt", "--save", "/c/ck.json", "--json", "/o/r.json"]),
+    permissionFlags(["--data", "/d/names.txt", "--save", "/c/ck.json", "--json", "/o/r.json"], {
+      token: TOKEN,
+    }),
     [
-      "--allow-read=/d/names.txt,/c/ck.json,/c/ck.json.tmp,/o/r.json,/o/r.json.tmp",
-      "--allow-write=/c/ck.json,/c/ck.json.tmp,/o/r.json,/o/r.json.tmp",
+      `--allow-read=/d/names.txt,${out("/c", "ck.json")},${out("/o", "r.json")}`,
+      `--allow-write=${out("/c", "ck.json")},${out("/o", "r.json")}`,
+      `--allow-env=${TEMP_TOKEN_VARIABLE}`,
     ],
-  );
-  assert.deepEqual(permissionFlags(["--load", "/c/ck.json"], { dataPathOf: () => "/d/mine.txt" }), [
-    "--allow-read=/c/ck.json,/d/mine.txt",
-  ]);
-  assert.deepEqual(
-    permissionFlags(["eval", "--checkpoint", "/c/ck.json"], { dataPathOf: () => "/d/mine.txt" }),
-    ["--allow-read=/c/ck.json,/d/mine.txt"],
   );
   assert.deepEqual(permissionFlags(["sample", "--checkpoint", "/c/ck.json"]), [
     "--allow-read=/c/ck.json",
   ]);
   assert.deepEqual(permissionFlags(["--steps", "oops"]), []); // the CLI only prints its error
+});
+
+// Finding 5: a checkpoint never chooses what is read.
+Deno.test("permissionFlags() grants resuming and eval the --data file or data/, never more", () => {
+  const dataDir = resolve(DEFAULT_DATA_PATH, "..");
+  assert.deepEqual(permissionFlags(["--load", "/c/ck.json"]), [
+    `--allow-read=/c/ck.json,${dataDir}`,
+    `--allow-write=${dataDir}`,
+    `--allow-net=${DATASET_HOST}`,
+  ]);
+  assert.deepEqual(permissionFlags(["--load", "/c/ck.json", "--data", "/d/mine.txt"]), [
+    "--allow-read=/c/ck.json,/d/mine.txt",
+  ]);
+  assert.deepEqual(
+    permissionFlags(["eval", "--checkpoint", "/c/ck.json", "--data", "/d/mine.txt"]),
+    ["--allow-read=/c/ck.json,/d/mine.txt"],
+  );
+});
+
+// Finding 4: Deno's --allow-read=a,b list splits at commas and has no escape.
+Deno.test("permissionFlags() refuses a path with a comma, in one line", () => {
+  for (
+    const args of [
+      ["--json", "/x,/etc/cron.d/evil"],
+      ["--data", "/out/a,b.txt"],
+      ["--save", "/tmp/a,b/ck.json"],
+      ["eval", "--checkpoint", "/c/ck.json", "--data", "/d/a,b"],
+      ["sample", "--checkpoint", "/c/a,b.json"],
+    ]
+  ) {
+    assert.throws(
+      () => permissionFlags(args),
+      (e: Error) =>
+        e instanceof UserError &&
+        /^Cannot grant access to ".*,.*": the path contains a comma/.test(e.message) &&
+        !e.message.includes("\n"),
+      args.join(" "),
+    );
+  }
 });
 
 Deno.test(
@@ -116,6 +156,8 @@ Deno.test(
       "train",
       "--load",
       ck,
+      "--data",
+      data,
       "--save",
       ck,
       "--json",
@@ -192,5 +234,92 @@ console.log(JSON.stringify({ decisions, after: {
     assert.equal(bad.after.readData, "prompt");
     assert.equal(bad.after.writeData, "prompt");
     assert.equal(bad.after.net, "prompt");
+  }),
+);
+
+// Finding 4: `=`, newlines and leading dashes pass through Deno's flags as they are.
+Deno.test(
+  "permissionFlags() grants a path with `=`, a newline or a leading dash exactly, and the task " +
+    "refuses a comma in one line",
+  inTempDir(async (dir) => {
+    const names = ["a=b.txt", "line\nbreak.txt", "-dash.txt", "--allow-all"];
+    const probe = join(dir, "probe.ts");
+    await Deno.writeTextFile(
+      probe,
+      `const paths = JSON.parse(Deno.args[0]!) as string[];
+console.log(JSON.stringify(paths.map((path) => Deno.permissions.querySync({ name: "read", path }).state)));`,
+    );
+    for (const name of names) {
+      const path = join(dir, name);
+      await Deno.writeTextFile(path, "ana\nbo\n");
+      const flags = permissionFlags(["--data", path]);
+      assert.deepEqual(flags, [`--allow-read=${path}`]);
+      const near = [
+        path,
+        join(dir, "a"),
+        join(dir, "b.txt"),
+        join(dir, "line"),
+        dir,
+        "/etc/passwd",
+      ];
+      const { stdout, success } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", ...flags, probe, JSON.stringify(near)],
+        stdout: "piped",
+      }).output();
+      assert.ok(success, name);
+      assert.deepEqual(JSON.parse(decoder.decode(stdout)), [
+        "granted",
+        ...near.slice(1).map(() => "prompt"),
+      ], JSON.stringify(name));
+    }
+    // Through the task: such a dataset trains; a comma is refused before anything runs.
+    const task = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["task", "-q", "train", "--engine", "fast", "--steps", "2", ...args],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const odd = await task(["--data", join(dir, "line\nbreak.txt")]);
+    assert.equal(odd.code, 0, decoder.decode(odd.stderr));
+    const json = join(dir, "x,evil.json");
+    const comma = await task(["--data", join(dir, "a=b.txt"), "--json", json]);
+    assert.equal(comma.code, 2);
+    assert.equal(
+      decoder.decode(comma.stderr),
+      `error: Cannot grant access to ${JSON.stringify(json)}: the path contains a comma, which ` +
+        "Deno's permission flags cannot express; rename it or run `deno run -A " +
+        "lib/cli/main.ts` with the same flags\n",
+    );
+    assert.equal(decoder.decode(comma.stdout), "");
+  }),
+);
+
+// Finding 11: `--json out.json` from another folder landed in the project's folder.
+Deno.test(
+  "deno task train resolves relative paths against the folder it was run from",
+  inTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "names.txt"), "ana\nbo\nemma\n");
+    await Deno.mkdir(join(dir, "out"));
+    const name = `run-${crypto.randomUUID()}.json`; // a name nowhere else
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["task", "-q", "--config", join(ROOT, "deno.json"), "train", "--engine", "fast"],
+        ...["--steps", "3", "--data", "names.txt", "--json", `out/${name}`],
+        ...["--save=out/ck.json"],
+      ],
+      cwd: dir,
+      // as from a shell: `deno task` keeps an INIT_CWD it inherits (here, the test task's)
+      clearEnv: true,
+      env: Object.fromEntries(
+        Object.entries(Deno.env.toObject()).filter(([k]) => k !== "INIT_CWD"),
+      ),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, decoder.decode(stderr));
+    assert.equal(JSON.parse(await Deno.readTextFile(join(dir, "out", name))).num_docs, 3);
+    assert.ok((await Deno.stat(join(dir, "out", "ck.json"))).isFile);
+    assert.equal(await Deno.stat(join(ROOT, "out", name)).catch(() => null), null);
   }),
 );

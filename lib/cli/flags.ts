@@ -6,6 +6,7 @@ import { DEFAULT_ADAM } from "../adam.ts";
 import { UserError } from "../io/errors.ts";
 import { DEFAULT_CONFIG } from "../model.ts";
 import type { EngineName } from "../engine.ts";
+import { resolve } from "../io/paths.ts";
 
 /** Everything a training run needs to know. */
 export interface TrainOptions {
@@ -19,6 +20,8 @@ export interface TrainOptions {
   blockSize: number;
   lr: number;
   temperature: number;
+  /** Sample only from the k likeliest tokens; all of them when unset (the reference). */
+  topK?: number;
   samples: number;
   json?: string;
   engine: EngineName;
@@ -45,8 +48,12 @@ export interface SampleOptions {
   checkpoint?: string;
   samples: number;
   temperature: number;
+  /** Sample only from the k likeliest tokens; all of them when unset. */
+  topK?: number;
   seed?: number | bigint;
   prefix: string;
+  /** Print each position's likeliest candidates and the one drawn. */
+  trace: boolean;
   help: boolean;
 }
 
@@ -89,6 +96,12 @@ const TRAIN_FLAGS: Record<string, FlagSpec> = {
   },
   "--lr": { key: "lr", kind: "posnumber", help: "Adam learning rate, decays linearly to 0 [0.01]" },
   "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
+  "--top-k": {
+    key: "topK",
+    kind: "count",
+    max: MAX_STEPS,
+    help: "sample only from the K likeliest characters [all]",
+  },
   "--samples": {
     key: "samples",
     kind: "count",
@@ -131,7 +144,7 @@ const TRAIN_FLAGS: Record<string, FlagSpec> = {
 
 const EVAL_FLAGS: Record<string, FlagSpec> = {
   "--checkpoint": { key: "checkpoint", kind: "path", help: "the checkpoint to evaluate" },
-  "--data": { key: "data", kind: "path", help: "its dataset [the path the checkpoint names]" },
+  "--data": { key: "data", kind: "path", help: "its dataset [data/names.txt]" },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -139,8 +152,19 @@ const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   "--checkpoint": { key: "checkpoint", kind: "path", help: "the checkpoint to sample from" },
   "--samples": { key: "samples", kind: "count", max: MAX_STEPS, help: "how many to generate [20]" },
   "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
+  "--top-k": {
+    key: "topK",
+    kind: "count",
+    max: MAX_STEPS,
+    help: "sample only from the K likeliest characters [all]",
+  },
   "--seed": { key: "seed", kind: "seed", help: "seed [the checkpoint's generator state]" },
   "--prefix": { key: "prefix", kind: "text", help: "start every sample with this text" },
+  "--trace": {
+    key: "trace",
+    kind: "bool",
+    help: "show each position's likeliest characters and the one drawn",
+  },
   "--help": { key: "help", kind: "bool", help: "show this help" },
 };
 
@@ -174,6 +198,7 @@ const DEFAULT_SAMPLE_OPTIONS: SampleOptions = {
   samples: 20,
   temperature: 0.5,
   prefix: "",
+  trace: false,
   help: false,
 };
 
@@ -368,4 +393,47 @@ export function parseSampleFlags(args: readonly string[]): SampleOptions {
     throw new UserError("Cannot parse flags: --checkpoint PATH is required");
   }
   return options;
+}
+
+/**
+ * The command line with every path made absolute against `cwd`: `deno task` runs commands in
+ * the project's folder, so the task launcher resolves the user's paths against the folder the
+ * user ran it from (INIT_CWD) before passing them on.
+ *
+ * @param args The arguments (`sample` or `eval` first for those commands).
+ * @param cwd The folder relative paths are relative to.
+ * @returns The arguments, path values absolute; unknown flags are left for the CLI to report.
+ *
+ * @example
+ * ```ts
+ * import { absolutePaths } from "@lib/cli/flags.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   absolutePaths(["--json", "out.json", "--steps", "5", "--save=ck/a.json"], "/home/me"),
+ *   ["--json", "/home/me/out.json", "--steps", "5", "--save=/home/me/ck/a.json"],
+ * );
+ * ```
+ */
+export function absolutePaths(args: readonly string[], cwd: string): string[] {
+  const command = args[0] === "sample" || args[0] === "eval" ? args[0] : undefined;
+  const table = command === "sample" ? SAMPLE_FLAGS : command === "eval" ? EVAL_FLAGS : TRAIN_FLAGS;
+  const out = command ? [command] : [];
+  const abs = (p: string) => p === "" ? p : resolve(cwd, p);
+  for (let i = command ? 1 : 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq !== -1 ? arg.slice(0, eq) : arg;
+    const spec = table[name];
+    if (spec?.kind !== "path") {
+      out.push(arg);
+      if (spec && spec.kind !== "bool" && eq === -1 && i + 1 < args.length) out.push(args[++i]!);
+    } else if (eq !== -1) {
+      out.push(`${name}=${abs(arg.slice(eq + 1))}`);
+    } else {
+      out.push(arg);
+      if (i + 1 < args.length) out.push(abs(args[++i]!));
+    }
+  }
+  return out;
 }

@@ -1,46 +1,77 @@
 // Least privilege for `deno task train`, `deno task sample` and `deno task eval`: this launcher
 // reads the command line and works out exactly what the run needs (the dataset and the
-// checkpoint to read; the checkpoint, the --json file and, for the default dataset, data/ to
-// write; the dataset's host, and only it, to download from). The train task starts it with the
-// default run's grant and the training process's V8 flags (DENO_V8_FLAGS, which a second process
-// inherits; deno.json's train task is the one place they are written): a command line that needs no more
-// runs right here, after the launcher drops what it does not need (one process, one V8 code
-// cache). Anything else runs lib/cli/main.ts in a second process with exactly its permissions.
+// checkpoint to read; the checkpoint and the --json file, with their temporary and lock files,
+// to write; for the default dataset, data/ to read and write and its host, and only it, to
+// download from). The train task starts it with the default run's grant and the training
+// process's V8 flags (DENO_V8_FLAGS, which a second process inherits; deno.json's train task is
+// the one place they are written): a command line that needs no more runs right here, after
+// the launcher drops what it does not need (one process, one V8 code cache). Anything else runs
+// lib/cli/main.ts in a second process with exactly its permissions; the launcher passes SIGINT
+// and SIGTERM on to it, exits with its status, and says so when the system killed it.
+//
+// `deno task` runs in the project's folder; the folder the user ran it from is INIT_CWD, and
+// every path on the command line is made absolute against it before anything else.
 
-import { dirname, join, resolve } from "../io/paths.ts";
-import { parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
-import { checkpointDataPath } from "./_checkpoint_data.ts";
+import { join, resolve } from "../io/paths.ts";
+import { absolutePaths, parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
 import { DEFAULT_DATA_PATH } from "../io/data.ts";
+import { UserError } from "../io/errors.ts";
+import { lockPathOf, newTempToken, tempPathOf } from "../io/files.ts";
 
 /** The host names.txt is downloaded from. */
 export const DATASET_HOST = "raw.githubusercontent.com";
+/** The variable through which the launcher names the training process's temporary files. */
+export const TEMP_TOKEN_VARIABLE = "MICROGPT_TEMP_TOKEN";
 const CLI = join(import.meta.dirname!, "main.ts");
-const HELPER = join(import.meta.dirname!, "_checkpoint_data.ts");
+
+// Refuses a path Deno's `--allow-read=a,b` list cannot express: it splits at every comma (and
+// has no escape), and a NUL cannot be passed to a process at all.
+function grantable(path: string): string {
+  const bad = path.includes(",") ? "a comma" : path.includes("\0") ? "a NUL character" : "";
+  if (bad) {
+    throw new UserError(
+      `Cannot grant access to ${JSON.stringify(path)}: the path contains ${bad}, which ` +
+        "Deno's permission flags cannot express; rename it or run `deno run -A " +
+        "lib/cli/main.ts` with the same flags",
+    );
+  }
+  return path;
+}
 
 /**
- * The permission flags of a `train` or `sample` command line (unparseable flags get none: the
- * CLI then only prints its error).
+ * The permission flags of a `train`, `sample` or `eval` command line (unparseable flags get
+ * none: the CLI then only prints its error). The data a run reads is the one its command line
+ * names (or the default dataset), never one a checkpoint names.
  *
- * @param args The CLI's arguments (`sample` or `eval` first for those commands).
- * @param options `dataPathOf`, which reads the dataset path a checkpoint was trained on.
+ * @param args The CLI's arguments, paths absolute (`sample` or `eval` first for those commands).
+ * @param options `token`, the one that names the training process's temporary files.
  * @returns Flags for `deno run`.
+ * @throws {UserError} For a path the flags cannot express (a comma).
  */
 export function permissionFlags(
   args: readonly string[],
-  options: { dataPathOf?: (checkpoint: string) => string | null } = {},
+  options: { token?: string } = {},
 ): string[] {
   const read: string[] = [];
   const write: string[] = [];
   let net = false;
+  let env = false;
   // The dataset a run reads: the given file, or the default one, read or downloaded into data/.
   const dataset = (path: string | undefined) => {
     if (path !== undefined) {
       read.push(path);
     } else {
-      read.push(dirname(DEFAULT_DATA_PATH));
-      write.push(dirname(DEFAULT_DATA_PATH));
+      read.push(resolve(DEFAULT_DATA_PATH, ".."));
+      write.push(resolve(DEFAULT_DATA_PATH, ".."));
       net = true;
     }
+  };
+  // An output, written atomically through its temporary file and claimed by its lock file.
+  const output = (path: string) => {
+    const files = [path, tempPathOf(path, options.token), lockPathOf(path)];
+    read.push(...files); // renaming, and reading the lock's process id, need read access too
+    write.push(...files);
+    env = true;
   };
   try {
     if (args[0] === "sample") {
@@ -50,50 +81,26 @@ export function permissionFlags(
       const { checkpoint, data } = parseEvalFlags(args.slice(1));
       if (checkpoint) {
         read.push(checkpoint);
-        dataset(data ?? options.dataPathOf?.(checkpoint) ?? undefined);
+        dataset(data);
       }
     } else {
       const flags = parseFlags(args);
-      let data = flags.data;
-      if (flags.load !== undefined) {
-        read.push(flags.load);
-        data ??= options.dataPathOf?.(flags.load) ?? undefined;
-      }
-      dataset(data);
-      if (flags.save !== undefined) {
-        // written atomically through PATH.tmp (files.ts); renaming needs both to read too
-        read.push(flags.save, `${flags.save}.tmp`);
-        write.push(flags.save, `${flags.save}.tmp`);
-      }
-      if (flags.json !== undefined) {
-        read.push(flags.json, `${flags.json}.tmp`);
-        write.push(flags.json, `${flags.json}.tmp`);
-      }
+      if (flags.load !== undefined) read.push(flags.load);
+      dataset(flags.data);
+      if (flags.save !== undefined) output(flags.save);
+      if (flags.json !== undefined) output(flags.json);
     }
   } catch {
     // bad flags: the CLI reports them, with no permissions at all
+    return [];
   }
-  const list = (paths: string[]) => paths.map((p) => resolve(p)).join(",");
+  const list = (paths: string[]) => [...new Set(paths.map((p) => grantable(resolve(p))))].join(",");
   return [
     ...(read.length ? [`--allow-read=${list(read)}`] : []),
     ...(write.length ? [`--allow-write=${list(write)}`] : []),
     ...(net ? [`--allow-net=${DATASET_HOST}`] : []),
+    ...(env ? [`--allow-env=${TEMP_TOKEN_VARIABLE}`] : []),
   ];
-}
-
-// The dataset a checkpoint names: read directly where this process may, else by a helper
-// process allowed to read that one file.
-function dataPathOf(checkpoint: string): string | null {
-  const path = resolve(checkpoint);
-  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
-    return checkpointDataPath(path);
-  }
-  const { success, stdout } = new Deno.Command("deno", {
-    args: ["run", `--allow-read=${path}`, HELPER, path],
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  return success ? JSON.parse(new TextDecoder().decode(stdout)) : null;
 }
 
 /**
@@ -117,9 +124,9 @@ export function holds(flags: readonly string[]): boolean {
 }
 
 /**
- * Drops every permission kind `flags` does not ask for, and `run`: what remains is what the
- * command needs (the task grants the default run's paths, and {@linkcode holds} said they
- * cover it).
+ * Drops every permission kind `flags` does not ask for, and `run` and `env`: what remains is
+ * what the command needs (the task grants the default run's paths, and {@linkcode holds} said
+ * they cover it).
  *
  * @param flags The command's permission flags.
  */
@@ -130,22 +137,94 @@ export function dropTo(flags: readonly string[]): void {
     }
   }
   Deno.permissions.revokeSync({ name: "run" });
+  Deno.permissions.revokeSync({ name: "env" });
+}
+
+// Signal numbers, for the shell's exit code of a process a signal ended (128 + n).
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};
+
+/**
+ * How the launcher ends when its training process ended: the process's own code, or for a
+ * process a signal ended, the shell's code (128 + the signal's number) and, unless the user
+ * sent it (SIGINT, SIGTERM), one line saying what happened.
+ *
+ * @param status The training process's status.
+ * @returns The exit code and the line for stderr, if any.
+ *
+ * @example
+ * ```ts
+ * import { exitOf } from "@lib/cli/launcher.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(exitOf({ success: false, code: 137, signal: "SIGKILL" }), {
+ *   code: 137,
+ *   message: "error: the training process was killed (SIGKILL), likely out of memory",
+ * });
+ * // V8 out of its heap traps
+ * assert.deepEqual(exitOf({ success: false, code: 133, signal: "SIGTRAP" }), {
+ *   code: 133,
+ *   message: "error: the training process crashed (SIGTRAP), likely out of memory",
+ * });
+ * assert.deepEqual(exitOf({ success: false, code: 130, signal: "SIGINT" }), { code: 130 });
+ * assert.deepEqual(exitOf({ success: false, code: 2, signal: null }), { code: 2 });
+ * ```
+ */
+export function exitOf(status: Deno.CommandStatus): { code: number; message?: string } {
+  const { signal } = status;
+  if (!signal) return { code: status.code };
+  const code = 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+  if (signal === "SIGINT" || signal === "SIGTERM" || signal === "SIGPIPE") return { code };
+  const why = signal === "SIGKILL"
+    ? "was killed (SIGKILL), likely out of memory"
+    : `crashed (${signal})${
+      signal === "SIGTRAP" || signal === "SIGABRT" ? ", likely out of memory" : ""
+    }`;
+  return { code, message: `error: the training process ${why}` };
+}
+
+// The folder the user ran the task from: INIT_CWD, which `deno task` sets, or this one.
+function userCwd(): string {
+  const state = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state;
+  const init = state === "granted" ? Deno.env.get("INIT_CWD") : undefined;
+  return init || Deno.cwd();
 }
 
 if (import.meta.main) {
-  const flags = permissionFlags(Deno.args, { dataPathOf });
+  const args = absolutePaths(Deno.args, userCwd());
+  const token = newTempToken();
+  let flags: string[];
+  try {
+    flags = permissionFlags(args, { token });
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    console.error(`error: ${err.message}`);
+    Deno.exit(2);
+  }
   if (holds(flags)) {
     // The common case, `deno task train` with the default dataset: this process was started
     // with exactly that grant (and the training process's V8 flags), so it runs the command
     // itself once it has dropped the right to start processes.
     dropTo(flags);
     const { main } = await import("./main.ts");
-    Deno.exit(await main(Deno.args));
+    Deno.exit(await main(args));
   }
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("deno", {
-      args: ["run", ...flags, CLI, ...Deno.args],
+      args: ["run", ...flags, CLI, ...args],
+      env: { [TEMP_TOKEN_VARIABLE]: token },
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
@@ -158,6 +237,19 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const status = await child.status;
-  Deno.exit(status.signal ? 130 : status.code);
+  // SIGINT and SIGTERM go on to the training process, which removes what it was writing and
+  // ends; the launcher ends with it.
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) {
+    Deno.addSignalListener(signal, () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already ended
+      }
+    });
+  }
+  const { code, message } = exitOf(await child.status);
+  if (message) console.error(message);
+  Deno.exit(code);
 }

@@ -26,11 +26,20 @@ import {
 } from "../io/checkpoint.ts";
 import { DEFAULT_DATA_PATH, loadDataset } from "../io/data.ts";
 import { EXIT_BUG, EXIT_CLOSED_PIPE, EXIT_USAGE, UserError } from "../io/errors.ts";
-import { checkOutputs, fileError, writeFileAtomic } from "../io/files.ts";
+import {
+  checkOutputs,
+  fileError,
+  InputRefused,
+  lockOutput,
+  openInput,
+  type OutputLock,
+  writeFileAtomic,
+  yieldToSignals,
+} from "../io/files.ts";
 import { formatFixed } from "../io/format.ts";
-import { countParams, DEFAULT_CONFIG, type GptConfig, validateConfig } from "../model.ts";
+import { DEFAULT_CONFIG, validateConfig } from "../model.ts";
 import { Random } from "../random.ts";
-import { promptIds } from "../sample.ts";
+import { promptIds, sampleTrace } from "../sample.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { docTokens } from "../train.ts";
 import {
@@ -44,12 +53,20 @@ import {
   type TrainOptions,
   usage,
 } from "./flags.ts";
+import { ADAM_MAX_STEP, maxLearningRate, memoryProblem, minTemperature } from "./limits.ts";
+import { estimateSeconds, SLOW_RUN_SECONDS } from "./estimate.ts";
 import { textWriter } from "./output.ts";
+import { formatDuration, progress } from "./progress.ts";
+import { traceTable } from "./trace.ts";
 
-/** Where a command writes: the reference's output (`out`) and notices (`err`). */
+/**
+ * Where a command writes: the reference's output (`out`) and notices (`err`); `terminal`, when
+ * `out` is a terminal (the progress line then shows more than the reference's).
+ */
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  terminal?: boolean;
 }
 
 /** What a run produced (the `--json` file has the same fields). */
@@ -81,15 +98,19 @@ export interface RunResult {
  */
 export async function run(options: TrainOptions, io: Io): Promise<RunResult> {
   const plan = await planRun(options); // the flags, or the run a checkpoint fixes
-  await refuseClobbering(plan);
-  const data = await readData(plan, io); // read, shuffled, split
-  const model = buildModel(plan, data, io); // new, or restored from the checkpoint
-  const training = await trainModel(plan, { data, model }, io);
-  const finalEval = evaluateHeldOut(plan, { data, model }, io);
-  const samples = sampleNames(plan, model, io);
-  const result = runResult({ data, model, training, finalEval, samples });
-  await writeOutputs(plan, result, io);
-  return result;
+  const locks = await claimOutputs(plan); // no other run writes them while this one runs
+  try {
+    const data = await readData(plan, io); // read, shuffled, split
+    const model = buildModel(plan, data, io); // new, or restored from the checkpoint
+    const training = await trainModel(plan, { data, model }, io);
+    const finalEval = evaluateHeldOut(plan, { data, model }, io);
+    const samples = sampleNames(plan, model, io);
+    const result = runResult({ data, model, training, finalEval, samples });
+    await writeOutputs(plan, result, io);
+    return result;
+  } finally {
+    for (const lock of locks) lock.release();
+  }
 }
 
 // The settings of a training run: the flags, or, when resuming, what the checkpoint fixes.
@@ -134,7 +155,9 @@ interface Training {
 
 // Reads the options, and the checkpoint to resume, and refuses settings that clash.
 async function planRun(options: TrainOptions): Promise<Plan> {
-  const checkpoint = options.load === undefined ? undefined : await loadCheckpoint(options.load);
+  const checkpoint = options.load === undefined
+    ? undefined
+    : await loadCheckpointFile(options.load, "--load");
   const saved = checkpoint?.train;
   const valSplit = saved ? saved.valSplit ?? 0 : options.valSplit ?? 0;
   if (checkpoint && options.valSplit !== undefined && options.valSplit !== valSplit) {
@@ -150,6 +173,12 @@ async function planRun(options: TrainOptions): Promise<Plan> {
   }
   const numSteps = saved?.steps ?? options.steps;
   const first = checkpoint?.step ?? 0;
+  if (checkpoint && first >= numSteps) {
+    throw new UserError(
+      `Cannot resume from ${options.load}: the checkpoint already finished its ${numSteps} ` +
+        "steps; sample from it with `deno task sample --checkpoint PATH`",
+    );
+  }
   const last = options.stopAt ?? numSteps;
   if (last > numSteps || last <= first) {
     throw new UserError(
@@ -157,21 +186,82 @@ async function planRun(options: TrainOptions): Promise<Plan> {
         `most the schedule's ${numSteps} steps`,
     );
   }
-  return {
+  const plan = {
     options,
     checkpoint,
     seed: saved ? seedOf(saved.seed) : options.seed,
     numSteps,
     learningRate: saved?.learningRate ?? options.lr,
-    dataPath: options.data ?? saved?.data.path ?? undefined,
+    dataPath: options.data, // never a path the checkpoint names: it is checked against its hash
     valSplit,
     first,
     last,
   };
+  checkArithmetic(plan);
+  return plan;
 }
 
-// Refuses, before any work, an output that would overwrite an input or cannot be written.
-async function refuseClobbering(plan: Plan): Promise<void> {
+// Refuses a learning rate or a temperature past what the arithmetic can hold (lib/cli/limits.ts).
+function checkArithmetic(plan: Plan): void {
+  const { options, checkpoint, learningRate: lr, numSteps, first } = plan;
+  const config = checkpoint?.config ?? {
+    vocabSize: 1, // the bounds do not depend on it
+    nLayer: options.nLayer,
+    nEmbd: options.nEmbd,
+    blockSize: options.blockSize,
+    nHead: options.nHead,
+    initStd: DEFAULT_CONFIG.initStd,
+  };
+  const weight = checkpoint ? largest(checkpoint.params) : 1; // new weights: under 12 initStd
+  const flag = checkpoint ? `the checkpoint's learning rate` : "--lr";
+  if (!(lr > 0)) throw new UserError(`Cannot train: ${flag} (${lr}) must be above 0`);
+  const maxLr = maxLearningRate(config, { steps: numSteps, from: first, weight });
+  if (!(lr <= maxLr)) {
+    const step = ADAM_MAX_STEP.toFixed(2);
+    throw new UserError(
+      `Cannot train: ${flag} (${lr}) must be at most ${maxLr.toPrecision(3)}: Adam moves a ` +
+        `weight by up to ${step} times the rate a step, and over ${numSteps - first} steps a ` +
+        "larger rate can push one past what the model's arithmetic holds without overflowing",
+    );
+  }
+  // Weights after training, at most: each step moves one by ADAM_MAX_STEP times its rate.
+  const sumOfRates = (numSteps - first) * (numSteps - first + 1) / (2 * numSteps);
+  const trained = weight + lr * sumOfRates * ADAM_MAX_STEP;
+  const minT = minTemperature(config, trained);
+  if (plan.last === numSteps && options.temperature < minT) { // it samples at the end
+    throw new UserError(temperatureMessage(options.temperature, minT));
+  }
+}
+
+// The largest magnitude in a list of numbers.
+function largest(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i]!));
+  return max;
+}
+
+const temperatureMessage = (t: number, minT: number) =>
+  `Cannot sample: --temperature (${t}) must be at least ${minT.toPrecision(3)}: the logits ` +
+  "are divided by it, and below that the largest this model's weights can give overflows";
+
+// Loads a checkpoint once it is known to be a regular file (a device or a pipe would hang).
+async function loadCheckpointFile(path: string, flag: string): Promise<Checkpoint> {
+  try {
+    // The largest model a run may build has under 2^27 parameters: three arrays of them
+    // (weights and Adam's moments) fit in 4 GiB.
+    (await openInput(path, { maxBytes: 4 * 2 ** 30 })).file.close();
+  } catch (err) {
+    if (err instanceof InputRefused) {
+      throw new UserError(`Cannot load checkpoint ${path} (${flag}): ${err.reason}`);
+    }
+    // anything else (a missing file): loadCheckpoint() says it in its words
+  }
+  return await loadCheckpoint(path);
+}
+
+// Refuses, before any work, an output that would overwrite an input or cannot be written; then
+// locks each output, so that a second run writing the same file is refused until this one ends.
+async function claimOutputs(plan: Plan): Promise<OutputLock[]> {
   const { options } = plan;
   const inputs = [
     { flag: options.data ? "--data" : "the dataset", path: plan.dataPath ?? DEFAULT_DATA_PATH },
@@ -182,6 +272,14 @@ async function refuseClobbering(plan: Plan): Promise<void> {
     ...(options.json === undefined ? [] : [{ flag: "--json", path: options.json }]),
   ];
   await checkOutputs({ inputs, outputs }, { allowed: [["--save", "--load"]] });
+  const locks: OutputLock[] = [];
+  try {
+    for (const { flag, path } of outputs) locks.push(await lockOutput(path, { flag }));
+  } catch (err) {
+    for (const lock of locks) lock.release();
+    throw err;
+  }
+  return locks;
 }
 
 // Reads, shuffles and splits the documents.
@@ -207,6 +305,7 @@ function buildModel(plan: Plan, data: RunData, io: Io): Model {
   const { options, checkpoint } = plan;
   const tokenizer = checkpoint ? new Tokenizer(checkpoint.uchars) : Tokenizer.fromDocs(data.docs);
   io.out(`vocab size: ${tokenizer.vocabSize}\n`);
+  checkTopK(options.topK, tokenizer.vocabSize);
   const config = checkpoint?.config ?? validateConfig({
     vocabSize: tokenizer.vocabSize,
     nLayer: options.nLayer,
@@ -215,7 +314,10 @@ function buildModel(plan: Plan, data: RunData, io: Io): Model {
     nHead: options.nHead,
     initStd: DEFAULT_CONFIG.initStd,
   });
-  checkMemory(config);
+  let positions = 0; // the longest step: the longest document, plus one
+  for (const doc of data.split.train) positions = Math.max(positions, doc.length + 1);
+  const tooLarge = memoryProblem(config, { engine: options.engine, positions });
+  if (tooLarge) throw new UserError(`Cannot build model: ${tooLarge}`);
   let model: Model;
   if (checkpoint) {
     model = restoreCheckpoint(checkpoint, { engine: options.engine });
@@ -234,6 +336,29 @@ function buildModel(plan: Plan, data: RunData, io: Io): Model {
   return model;
 }
 
+// Refuses a --top-k larger than the vocabulary (a user's mistake: it would keep every token).
+function checkTopK(topK: number | undefined, vocabSize: number): void {
+  if (topK !== undefined && topK > vocabSize) {
+    throw new UserError(
+      `Cannot sample: --top-k (${topK}) must be at most the vocabulary's ${vocabSize} tokens`,
+    );
+  }
+}
+
+// Before a long Value-engine run, says how long it will take and how long the fast engine
+// would (one line on stderr; none for a run under SLOW_RUN_SECONDS, as the default one).
+function noteDuration(plan: Plan, run: { data: RunData; model: Model }, io: Io): void {
+  if (plan.options.engine !== "value") return;
+  const { config } = run.model.engine;
+  const docs = run.data.split.train;
+  const { value, fast } = estimateSeconds(config, { docs, from: plan.first, to: plan.last });
+  if (value <= SLOW_RUN_SECONDS) return;
+  io.err(
+    `note: this run will take about ${formatDuration(value)} on the Value engine; ` +
+      `--engine fast trains the same model in about ${formatDuration(Math.max(1, fast))}\n`,
+  );
+}
+
 // Trains from the step after `plan.first` to `plan.last`, one document a step, printing each
 // loss over the last; evaluates every --eval-every steps and saves every --save-every, and at
 // the end.
@@ -246,19 +371,22 @@ async function trainModel(
   const { split } = run.data;
   const { engine, adam, tokenizer } = run.model;
   const training: Training = { steps: [], losses: [], evals: [] };
+  noteDuration(plan, run, io);
+  const tracker = progress({ numSteps, first, last }, { terminal: io.terminal ?? false });
   for (let step = first; step < last; step++) {
     const doc = split.train[step % split.train.length]!;
     // The Value engine's last step left its graph (~60,000 nodes) all garbage: collected now,
     // the young generation has next to nothing to copy (a run takes half the time).
     if (engine instanceof ValueGpt) collectYoung();
     const loss = engine.trainStep(docTokens(tokenizer, doc), adam);
+    await yieldToSignals(); // while files are being claimed, let Ctrl-C remove them
     if (!Number.isFinite(loss)) {
       throw lossError(loss, step + 1, training.losses, plan.learningRate);
     }
     training.steps.push(step + 1);
     training.losses.push(loss);
     const [at, of] = [String(step + 1).padStart(4), String(numSteps).padStart(4)];
-    io.out(`step ${at} / ${of} | loss ${formatFixed(loss, 4)}\r`);
+    io.out(tracker.line(step + 1, loss));
     const midRun = step + 1 < last; // the last step's evaluation and save come after the loop
     if (options.evalEvery && (step + 1) % options.evalEvery === 0 && midRun) {
       const { loss: valLoss } = evaluate(engine, tokenizer, split.val);
@@ -320,7 +448,8 @@ function sampleNames(plan: Plan, model: Model, io: Io): string[] {
   const { engine, tokenizer, rng } = model;
   const samples: string[] = [];
   for (let i = 0; i < options.samples; i++) {
-    const name = engine.sample(tokenizer, { rng, temperature: options.temperature });
+    const { temperature, topK } = options;
+    const name = engine.sample(tokenizer, { rng, temperature, topK });
     samples.push(name);
     io.out(`sample ${String(i + 1).padStart(2)}: ${name}\n`);
   }
@@ -413,24 +542,6 @@ export function lossError(
   );
 }
 
-/** The most memory a run may plan for, in 8-byte numbers (4 GiB). */
-export const MAX_FLOATS = 2 ** 29;
-
-// Refuses a model too large for memory before allocating it: parameters, gradients and Adam's
-// two moments, plus the fast engine's activations (attention is [nHead][T][T] per layer).
-function checkMemory(config: GptConfig): void {
-  const { vocabSize: V, nEmbd: E, nHead: H, blockSize: T, nLayer: L } = config;
-  const params = countParams(config);
-  const floats = 4 * params + L * (2 * H * T * T + 20 * T * E) + T * V;
-  if (floats > MAX_FLOATS) {
-    throw new UserError(
-      `Cannot build model: it needs about ${(floats * 8 / 2 ** 30).toFixed(1)} GiB ` +
-        `(${params.toLocaleString("en-US")} parameters, context ${T}), more than the ` +
-        `${MAX_FLOATS * 8 / 2 ** 30} GiB a run may use; lower --n-embd, --n-layer or --block-size`,
-    );
-  }
-}
-
 // The documents of a run in training order: the dataset read and shuffled as the reference
 // shuffles it, and, when resuming, checked against the checkpoint's hash of them.
 async function shuffledDocs(
@@ -443,11 +554,12 @@ async function shuffledDocs(
   rng.shuffle(docs);
   const dataHash = options.hash || checkpoint ? await docsSha256(docs) : "";
   if (checkpoint && checkpoint.train.data.sha256 !== dataHash) {
+    const { path, numDocs } = checkpoint.train.data;
+    const trainedOn = path === null ? "the default dataset (data/names.txt)" : path;
     throw new UserError(
-      `Cannot resume from ${options.checkpointPath}: the dataset (${
-        dataPath ?? "data/names.txt"
-      }, ${docs.length} documents) is not the one the checkpoint was trained on ` +
-        `(${checkpoint.train.data.numDocs} documents); pass the original with --data`,
+      `Cannot resume from ${options.checkpointPath}: it was trained on ${trainedOn} ` +
+        `(${numDocs} documents), not ${dataPath ?? "data/names.txt"} (${docs.length} ` +
+        `documents); pass that file with --data ${path === null ? "data/names.txt" : "PATH"}`,
     );
   }
   return { docs, dataHash };
@@ -456,6 +568,12 @@ async function shuffledDocs(
 // Splits the documents, refusing a split that holds out none.
 function heldOut(docs: readonly string[], valSplit: number): Split {
   const split = splitDocs(docs, valSplit);
+  if (valSplit > 0 && docs.length < 2) {
+    throw new UserError(
+      `Cannot split documents: --val-split ${valSplit} needs at least 2 documents, and the ` +
+        "dataset has 1; drop --val-split or add documents",
+    );
+  }
   if (valSplit > 0 && split.val.length === 0) {
     throw new UserError(
       `Cannot split documents: --val-split ${valSplit} of ${docs.length} documents holds out ` +
@@ -488,8 +606,8 @@ export interface EvalResult {
  * @returns The two evaluations.
  */
 export async function runEval(options: EvalOptions, io: Io): Promise<EvalResult> {
-  const checkpoint = await loadCheckpoint(options.checkpoint!);
-  const dataPath = options.data ?? checkpoint.train.data.path ?? undefined;
+  const checkpoint = await loadCheckpointFile(options.checkpoint!, "--checkpoint");
+  const dataPath = options.data; // checked against the checkpoint's hash of its documents
   const { docs } = await shuffledDocs(dataPath, {
     rng: new Random(seedOf(checkpoint.train.seed)),
     checkpoint,
@@ -522,9 +640,12 @@ export async function runEval(options: EvalOptions, io: Io): Promise<EvalResult>
  * @returns The names.
  */
 export async function runSample(options: SampleOptions, io: Io): Promise<string[]> {
-  const checkpoint = await loadCheckpoint(options.checkpoint!);
+  const checkpoint = await loadCheckpointFile(options.checkpoint!, "--checkpoint");
   const { engine, tokenizer, rng: saved } = restoreCheckpoint(checkpoint, { engine: "fast" });
-  const { temperature, prefix } = options;
+  const { temperature, prefix, topK } = options;
+  checkTopK(topK, tokenizer.vocabSize);
+  const minT = minTemperature(checkpoint.config, largest(checkpoint.params));
+  if (temperature < minT) throw new UserError(temperatureMessage(temperature, minT));
   try {
     // refuse a prefix with characters outside the vocabulary, or too long, up front
     promptIds(tokenizer, { temperature, prefix, blockSize: checkpoint.config.blockSize });
@@ -538,11 +659,19 @@ export async function runSample(options: SampleOptions, io: Io): Promise<string[
       `note: this checkpoint stopped at step ${checkpoint.step} of ${checkpoint.train.steps}\n`,
     );
   }
+  // The trace reads the probabilities off the lesson's model: the same numbers, bit for bit,
+  // and the same draws, so the same names.
+  const traced = options.trace
+    ? (restoreCheckpoint(checkpoint, { engine: "value" }).engine as ValueGpt).model
+    : undefined;
   const names: string[] = [];
   for (let i = 0; i < options.samples; i++) {
-    const name = engine.sample(tokenizer, { rng, temperature, prefix });
+    const sampling = { rng, temperature, prefix, topK };
+    const trace = traced && sampleTrace(traced, tokenizer, sampling);
+    const name = trace ? trace.text : engine.sample(tokenizer, sampling);
     names.push(name);
-    io.out(`sample ${String(i + 1).padStart(2)}: ${name}\n`);
+    io.out(`${i > 0 && trace ? "\n" : ""}sample ${String(i + 1).padStart(2)}: ${name}\n`);
+    if (trace) io.out(traceTable(trace.steps));
   }
   return names;
 }
@@ -603,7 +732,7 @@ export async function main(args: readonly string[]): Promise<number> {
   };
   const err = textWriter(Deno.stderr, { before: flushOut });
   try {
-    await command(args, { out, err });
+    await command(args, { out, err, terminal: Deno.stdout.isTerminal() });
     out.flush();
     return 0;
   } catch (e) {

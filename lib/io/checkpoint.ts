@@ -1,29 +1,41 @@
 // Checkpoints: everything needed to stop training and carry on later with exactly the same
 // numbers (the model's shape and parameters, Adam's moments and step, the random number
-// generator's state, the tokenizer's characters and the schedule), as versioned JSON written
-// atomically: a save that is interrupted never destroys the previous checkpoint. From code:
-// checkpointOf() freezes a run, saveCheckpoint() and loadCheckpoint() write and read it, and
-// restoreCheckpoint() rebuilds the engine, optimiser, tokenizer and generator, with either engine.
+// generator's state, the tokenizer's characters and the schedule). Version 2, what a save
+// writes, is a safetensors file (lib/io/safetensors.ts) that numpy or PyTorch can read: each
+// weight matrix a named F64 tensor (`wte`, `wpe`, `lm_head`, `layer0.attn_wq`, ...), Adam's
+// moments as `adam.m` and `adam.v`, and the rest as JSON strings in the header's metadata.
+// Version 1, JSON, still loads. Everything read is checked field by field before it is used.
+// From code: checkpointOf() freezes a run, saveCheckpoint() and loadCheckpoint() write and read
+// it, and restoreCheckpoint() rebuilds the engine, optimiser, tokenizer and generator.
 
 import { Adam, DEFAULT_ADAM } from "../adam.ts";
 import { createEngine, type Engine, type EngineName } from "../engine.ts";
-import { countParams, type GptConfig, validateConfig } from "../model.ts";
+import { type GptConfig, paramShapes } from "../model.ts";
 import { Random, type RandomState } from "../random.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { sha256Hex } from "./data.ts";
 import { UserError } from "./errors.ts";
-import { type FileSystem, readFileChecked, writeFileAtomic } from "./files.ts";
+import { fileError, type FileSystem, openInput, writeFileAtomic } from "./files.ts";
+import {
+  encodeSafetensors,
+  parseJsonChecked,
+  SafetensorsFile,
+  type SafetensorsHeader,
+  safetensorsPieces,
+  show,
+  type TensorToWrite,
+} from "./safetensors.ts";
 
 /** The `format` field of every checkpoint. */
 export const CHECKPOINT_FORMAT = "microgpt-ts-checkpoint";
-/** The version this code writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+/** The version this code writes (safetensors); it also reads version 1 (JSON). */
+export const CHECKPOINT_VERSION = 2;
 
 /** A training run frozen between two steps. */
 export interface Checkpoint {
   /** Marks the file as a checkpoint of this project. */
   format: typeof CHECKPOINT_FORMAT;
-  /** The layout's version ({@linkcode CHECKPOINT_VERSION}). */
+  /** {@linkcode CHECKPOINT_VERSION}: loading an older file upgrades it. */
   version: number;
   /** The model's shape. */
   config: GptConfig;
@@ -46,10 +58,10 @@ export interface Checkpoint {
   };
   /** Number of steps completed. */
   step: number;
-  /** Every parameter, in state-dict order. */
-  params: number[];
-  /** Adam's state. */
-  adam: { m: number[]; v: number[]; t: number };
+  /** Every parameter, in state-dict order (a Float64Array from checkpointOf and loadCheckpoint). */
+  params: ArrayLike<number>;
+  /** Adam's state: moments (Float64Arrays) and step. */
+  adam: { m: ArrayLike<number>; v: ArrayLike<number>; t: number };
   /** The generator's state after the steps so far (initialisation and shuffle consumed). */
   rng: RandomState;
 }
@@ -113,7 +125,7 @@ export function docsSha256(docs: readonly string[]): Promise<string> {
  * const adam = new Adam(engine.numParams, { numSteps: 10 });
  * engine.trainStep(docTokens(tokenizer, docs[0]!), adam);
  *
- * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
  * const data = { path: null, numDocs: docs.length, sha256: await docsSha256(docs) };
  * await saveCheckpoint(path, checkpointOf({ engine, adam, tokenizer, rng, train: { seed: 42, data } }));
  * const checkpoint = await loadCheckpoint(path);
@@ -172,8 +184,8 @@ export function checkpointOf(state: {
       ...(valSplit > 0 ? { valSplit } : {}),
     },
     step: adam.t,
-    params: Array.from(engine.parameters()),
-    adam: { m: Array.from(adam.m), v: Array.from(adam.v), t: adam.t },
+    params: engine.parameters(), // a copy
+    adam: { m: adam.m.slice(), v: adam.v.slice(), t: adam.t },
     rng: rng.getState(),
   };
 }
@@ -216,124 +228,436 @@ export function restoreCheckpoint(
   return { engine, adam, tokenizer: new Tokenizer(checkpoint.uchars), rng };
 }
 
+// The tensors of a version-2 file: the weight matrices by name, views into the flat parameters,
+// then Adam's moments.
+function tensorsOf(checkpoint: Checkpoint): TensorToWrite[] {
+  const f64 = (xs: ArrayLike<number>) => xs instanceof Float64Array ? xs : Float64Array.from(xs);
+  const params = f64(checkpoint.params);
+  const tensors: TensorToWrite[] = [];
+  let at = 0;
+  for (const [name, rows, cols] of paramShapes(checkpoint.config)) {
+    tensors.push({ name, shape: [rows, cols], data: params.subarray(at, at + rows * cols) });
+    at += rows * cols;
+  }
+  if (at !== params.length) {
+    throw new RangeError(
+      `Cannot save checkpoint: ${params.length} parameters, the config needs ${at}`,
+    );
+  }
+  const { m, v } = checkpoint.adam;
+  tensors.push({ name: "adam.m", shape: [m.length], data: f64(m) });
+  tensors.push({ name: "adam.v", shape: [v.length], data: f64(v) });
+  return tensors;
+}
+
+// Everything else, as the JSON strings safetensors metadata must be.
+function metadataOf(checkpoint: Checkpoint): Record<string, string> {
+  return {
+    format: CHECKPOINT_FORMAT,
+    version: String(CHECKPOINT_VERSION),
+    config: JSON.stringify(checkpoint.config),
+    uchars: JSON.stringify(checkpoint.uchars),
+    train: JSON.stringify(checkpoint.train),
+    step: String(checkpoint.step),
+    "adam.t": String(checkpoint.adam.t),
+    rng: JSON.stringify(checkpoint.rng),
+  };
+}
+
 /**
- * Writes a checkpoint atomically (see {@linkcode writeFileAtomic}): an interrupted save or a
- * full disk leaves the previous checkpoint whole.
+ * Writes a checkpoint (version 2, safetensors) atomically with {@linkcode writeFileAtomic},
+ * streaming the tensors from their arrays: an interrupted save or a full disk leaves the
+ * previous checkpoint whole, and a model of any size saves without a second copy of its
+ * numbers.
  *
- * @param path Where to write.
+ * @param path Where to write (the name is free: loading goes by the contents).
  * @param checkpoint The checkpoint.
- * @param options `fs`, the file system (tests pass one that fails).
+ * @param options `fs`, a file system to write through (tests pass one that fails; it is given
+ *   the file as one array).
  */
 export async function saveCheckpoint(
   path: string,
   checkpoint: Checkpoint,
   options: { fs?: FileSystem } = {},
 ): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(checkpoint) + "\n", {
-    what: "checkpoint",
-    ...options,
-  });
+  const tensors = tensorsOf(checkpoint);
+  const metadata = metadataOf(checkpoint);
+  const data = options.fs
+    ? encodeSafetensors(tensors, metadata)
+    : safetensorsPieces(tensors, metadata);
+  await writeFileAtomic(path, data, { what: "checkpoint", ...options });
 }
 
-function fail(path: string, why: string): never {
-  throw new UserError(`Cannot load checkpoint ${path}: ${why}`);
+/** The largest magnitude a loaded parameter may have (trained weights are near 1). */
+export const MAX_PARAM = 1e6;
+// The longest error message: a crafted file must not make a long one.
+const MAX_MESSAGE = 400;
+// The largest version-1 file: V8's longest string.
+const MAX_JSON_BYTES = 2 ** 29 - 24;
+
+type Fail = (why: string) => never;
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  x !== null && typeof x === "object" && !Array.isArray(x);
+
+function integer(x: unknown, name: string, min: number, max: number, fail: Fail): number {
+  if (typeof x !== "number" || !Number.isSafeInteger(x) || x < min || x > max) {
+    fail(`${name} (${show(x)}) must be an integer in ${min}..${max}`);
+  }
+  return x as number;
 }
 
-function finiteArray(value: unknown, length: number, what: string, path: string): number[] {
-  if (!Array.isArray(value)) fail(path, `${what} is missing or not a list`);
-  if (value.length !== length) {
-    fail(path, `${what} has ${value.length} numbers, the model needs ${length} (wrong shape)`);
+function positive(x: unknown, name: string, fail: Fail): number {
+  if (typeof x !== "number" || !Number.isSafeInteger(x) || x < 1) {
+    fail(`${name} (${show(x)}) must be a positive integer`);
   }
-  const bad = value.findIndex((x) => typeof x !== "number" || !Number.isFinite(x));
-  if (bad !== -1) fail(path, `${what}[${bad}] is not a finite number (corrupted)`);
-  return value as number[];
+  return x as number;
 }
 
-/**
- * Reads and checks a checkpoint: format, version, shapes and types, so a bad file fails with
- * the reason instead of training on garbage.
- *
- * @param path The file.
- * @returns The checkpoint.
- */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await readFileChecked(path, { what: "checkpoint" }));
-  } catch (err) {
-    if (err instanceof UserError && err.cause instanceof Deno.errors.NotFound) {
-      fail(path, "no such file");
-    }
-    throw err;
+function object(x: unknown, name: string, fail: Fail): Record<string, unknown> {
+  if (!isObject(x)) fail(`${name} (${show(x)}) must be an object`);
+  return x as Record<string, unknown>;
+}
+
+function checkConfig(raw: unknown, fail: Fail): GptConfig {
+  const c = object(raw, "config", fail);
+  const config = {
+    vocabSize: positive(c.vocabSize, "config.vocabSize", fail),
+    nLayer: positive(c.nLayer, "config.nLayer", fail),
+    nEmbd: positive(c.nEmbd, "config.nEmbd", fail),
+    blockSize: positive(c.blockSize, "config.blockSize", fail),
+    nHead: positive(c.nHead, "config.nHead", fail),
+    initStd: c.initStd as number,
+  };
+  if (typeof c.initStd !== "number" || !Number.isFinite(c.initStd) || c.initStd < 0) {
+    fail(`config.initStd (${show(c.initStd)}) must be a finite number >= 0`);
   }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    fail(path, "it is not valid JSON (truncated or corrupted)");
+  if (config.vocabSize < 2) {
+    fail(`config.vocabSize (${config.vocabSize}) must be at least 2 (one character and BOS)`);
   }
-  if (raw === null || typeof raw !== "object") fail(path, "it is not a checkpoint object");
-  if (raw.format !== CHECKPOINT_FORMAT) {
-    fail(path, `format is ${JSON.stringify(raw.format)}, expected "${CHECKPOINT_FORMAT}"`);
-  }
-  if (raw.version !== CHECKPOINT_VERSION) {
+  if (config.nEmbd % config.nHead !== 0) {
     fail(
-      path,
-      `version ${JSON.stringify(raw.version)} is not supported (this microgpt-ts reads ` +
-        `version ${CHECKPOINT_VERSION})`,
+      `config.nEmbd (${config.nEmbd}) must be divisible by config.nHead (${config.nHead})`,
     );
   }
-  const config = raw.config as GptConfig;
-  try {
-    validateConfig(config ?? ({} as GptConfig));
-  } catch (err) {
-    fail(path, `bad config (${(err as Error).message})`);
+  return config;
+}
+
+// countParams() without its loop over the layers, which a crafted nLayer could make endless.
+function numParamsOf(config: GptConfig, fail: Fail): number {
+  const { vocabSize: V, blockSize: T, nEmbd: E, nLayer: L } = config;
+  const count = (2 * V + T) * E + L * 12 * E * E; // wte, wpe, lm_head; per layer 12 E^2
+  if (!Number.isSafeInteger(count)) {
+    fail(`config describes too large a model (${count} parameters)`);
   }
-  const uchars = raw.uchars;
+  return count;
+}
+
+function checkUchars(raw: unknown, vocabSize: number, fail: Fail): string[] {
+  if (!Array.isArray(raw)) fail(`uchars (${show(raw)}) must be a list of characters`);
+  const uchars = raw as unknown[];
+  if (uchars.length !== vocabSize - 1) {
+    fail(
+      `uchars has ${uchars.length} characters; config.vocabSize (${vocabSize}) needs ` +
+        `${vocabSize - 1}, one per token but BOS`,
+    );
+  }
+  let before = -1;
+  uchars.forEach((c, i) => {
+    if (typeof c !== "string" || c.length > 2 || [...c].length !== 1) {
+      fail(`uchars[${i}] (${show(c)}) must be a single character`);
+    }
+    const code = (c as string).codePointAt(0)!;
+    if (code === before) fail(`uchars[${i}] (${show(c)}) repeats uchars[${i - 1}]`);
+    if (code < before) {
+      fail(
+        `uchars[${i}] (${show(c)}) comes before uchars[${i - 1}] (${show(uchars[i - 1])}); ` +
+          "the characters must be sorted by code point",
+      );
+    }
+    before = code;
+  });
+  return uchars as string[];
+}
+
+function checkTrain(raw: unknown, fail: Fail): Checkpoint["train"] {
+  const t = object(raw, "train", fail);
+  const steps = positive(t.steps, "train.steps", fail);
+  const { learningRate, seed, valSplit } = t;
+  if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
+    fail(`train.learningRate (${show(learningRate)}) must be a finite number > 0`);
+  }
+  const seedOk = typeof seed === "string"
+    ? /^-?\d{1,1000}$/.test(seed) // an integer past 2^53, as text
+    : Number.isSafeInteger(seed);
+  if (!seedOk) {
+    fail(`train.seed (${show(seed)}) must be a safe integer, or an integer as decimal text`);
+  }
+  const d = object(t.data, "train.data", fail);
+  const { path, sha256 } = d;
   if (
-    !Array.isArray(uchars) || uchars.length + 1 !== config.vocabSize ||
-    !uchars.every((c) => typeof c === "string")
+    path !== null &&
+    (typeof path !== "string" || path === "" || path.includes("\0") || path.length > 4096)
   ) {
-    fail(path, `uchars must list vocabSize - 1 (${config.vocabSize - 1}) characters`);
+    fail(`train.data.path (${show(path)}) must be null or a file's path`);
   }
-  const train = raw.train as Checkpoint["train"];
+  const numDocs = positive(d.numDocs, "train.data.numDocs", fail);
+  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
+    fail(`train.data.sha256 (${show(sha256)}) must be 64 lowercase hex digits`);
+  }
   if (
-    !train || !Number.isSafeInteger(train.steps) || train.steps < 1 ||
-    !Number.isFinite(train.learningRate) ||
-    !(typeof train.seed === "string"
-      ? /^-?\d+$/.test(train.seed) // an integer past 2^53, as text
-      : Number.isSafeInteger(train.seed)) ||
-    typeof train.data?.sha256 !== "string" ||
-    (train.data.path !== null && typeof train.data.path !== "string")
+    valSplit !== undefined &&
+    !(typeof valSplit === "number" && valSplit >= 0 && valSplit < 1)
   ) {
-    fail(path, "train (steps, learningRate, seed, data) is missing or malformed");
+    fail(`train.valSplit (${show(valSplit)}) must be a number from 0 up to (not including) 1`);
   }
-  if (train.valSplit !== undefined && !(train.valSplit >= 0 && train.valSplit < 1)) {
-    fail(path, `train.valSplit (${train.valSplit}) must be a fraction from 0 up to 1`);
+  return {
+    steps,
+    learningRate: learningRate as number,
+    seed: seed as number | string,
+    data: { path: path as string | null, numDocs, sha256: sha256 as string },
+    ...(valSplit === undefined ? {} : { valSplit: valSplit as number }),
+  };
+}
+
+function checkRng(raw: unknown, fail: Fail): RandomState {
+  const r = object(raw, "rng", fail);
+  const { mt, gaussNext } = r;
+  if (!Array.isArray(mt) || mt.length !== 624) {
+    fail(`rng.mt (${show(mt)}) must be a list of 624 words`);
   }
-  const step = raw.step as number;
-  if (!Number.isSafeInteger(step) || step < 0 || step > train.steps) {
-    fail(path, `step (${step}) must be 0 to ${train.steps}`);
+  (mt as unknown[]).forEach((w, i) => integer(w, `rng.mt[${i}]`, 0, 0xffffffff, fail));
+  const index = integer(r.index, "rng.index", 0, 624, fail);
+  if (gaussNext !== null && !(typeof gaussNext === "number" && Number.isFinite(gaussNext))) {
+    fail(`rng.gaussNext (${show(gaussNext)}) must be a finite number or null`);
   }
-  const numParams = countParams(config);
-  const params = finiteArray(raw.params, numParams, "params", path);
-  const adam = raw.adam as Checkpoint["adam"];
-  if (!adam || adam.t !== step) fail(path, `adam.t must equal step (${step})`);
-  const m = finiteArray(adam.m, numParams, "adam.m", path);
-  const v = finiteArray(adam.v, numParams, "adam.v", path);
-  const rng = raw.rng as RandomState;
-  if (!rng || !Array.isArray(rng.mt) || rng.mt.length !== 624) {
-    fail(path, "rng state is missing or malformed");
-  }
+  return { mt: mt as number[], index, gaussNext: gaussNext as number | null };
+}
+
+// Checks the fields besides the arrays, whichever version they came from.
+function checkFields(
+  raw: Record<string, unknown>,
+  adamT: unknown,
+  fail: Fail,
+): Omit<Checkpoint, "params" | "adam"> & { numParams: number } {
+  const config = checkConfig(raw.config, fail);
+  const uchars = checkUchars(raw.uchars, config.vocabSize, fail);
+  const train = checkTrain(raw.train, fail);
+  const step = integer(raw.step, "step", 0, train.steps, fail);
+  if (adamT !== step) fail(`adam.t (${show(adamT)}) must equal step (${step})`);
+  const rng = checkRng(raw.rng, fail);
   return {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
     config,
-    uchars: uchars as string[],
+    uchars,
     train,
     step,
-    params,
-    adam: { m, v, t: adam.t },
     rng,
+    numParams: numParamsOf(config, fail),
   };
+}
+
+// Checks loaded numbers: all finite, parameters within ±MAX_PARAM, second moments >= 0.
+function checkNumbers(
+  xs: ArrayLike<unknown>,
+  kind: "params" | "adam.m" | "adam.v",
+  nameOf: (i: number) => string,
+  fail: Fail,
+): void {
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) {
+      fail(`${nameOf(i)} (${show(x)}) is not a finite number (corrupted)`);
+    }
+    if (kind === "params" && Math.abs(x as number) > MAX_PARAM) {
+      fail(
+        `${nameOf(i)} (${show(x)}) is beyond ±${MAX_PARAM}, far from any trained weight ` +
+          "(corrupted)",
+      );
+    }
+    if (kind === "adam.v" && (x as number) < 0) {
+      fail(`${nameOf(i)} (${show(x)}) must be >= 0: it is an average of squares (corrupted)`);
+    }
+  }
+}
+
+// Version 1: one JSON object.
+function fromJson(text: string, fail: Fail): Checkpoint {
+  let parsed: unknown;
+  try {
+    parsed = parseJsonChecked(text, "it");
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (!isObject(parsed)) fail("it is not a checkpoint object");
+  const raw = parsed as Record<string, unknown>;
+  if (raw.format !== CHECKPOINT_FORMAT) {
+    fail(`format is ${show(raw.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  }
+  if (raw.version !== 1) {
+    fail(
+      `version ${show(raw.version)} is not supported (this microgpt-ts reads versions 1 and ` +
+        `${CHECKPOINT_VERSION})`,
+    );
+  }
+  const adam = object(raw.adam, "adam", fail);
+  const { numParams, ...fields } = checkFields(raw, adam.t, fail);
+  const numbers = (value: unknown, what: "params" | "adam.m" | "adam.v") => {
+    if (!Array.isArray(value)) fail(`${what} (${show(value)}) must be a list of numbers`);
+    const list = value as unknown[];
+    if (list.length !== numParams) {
+      fail(`${what} has ${list.length} numbers, the model needs ${numParams} (wrong shape)`);
+    }
+    checkNumbers(list, what, (i) => `${what}[${i}]`, fail);
+    return Float64Array.from(list as number[]);
+  };
+  return {
+    ...fields,
+    params: numbers(raw.params, "params"),
+    adam: { m: numbers(adam.m, "adam.m"), v: numbers(adam.v, "adam.v"), t: fields.step },
+  };
+}
+
+// Version 2, the metadata: each field a JSON string.
+function metadataFields(header: SafetensorsHeader, fail: Fail): Record<string, unknown> {
+  const meta = header.metadata;
+  if (meta.format !== CHECKPOINT_FORMAT) {
+    fail(`__metadata__.format is ${show(meta.format)}, expected "${CHECKPOINT_FORMAT}"`);
+  }
+  if (meta.version !== String(CHECKPOINT_VERSION)) {
+    fail(
+      `version ${show(meta.version)} is not supported (this microgpt-ts reads versions 1 and ` +
+        `${CHECKPOINT_VERSION})`,
+    );
+  }
+  const raw: Record<string, unknown> = {};
+  for (const key of ["config", "uchars", "train", "step", "adam.t", "rng"]) {
+    const text = meta[key];
+    if (text === undefined) continue; // reported as missing by the field's check
+    try {
+      raw[key] = parseJsonChecked(text, `__metadata__.${key}`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  return raw;
+}
+
+// Version 2: the header checked against the config before any tensor is read.
+async function fromSafetensors(file: SafetensorsFile, fail: Fail): Promise<Checkpoint> {
+  const raw = metadataFields(file.header, fail);
+  const { numParams, ...fields } = checkFields(raw, raw["adam.t"], fail);
+  const numbers = file.header.tensors.reduce(
+    (n, t) => n + t.info.shape.reduce((a, b) => a * b, 1),
+    0,
+  );
+  if (numParams > numbers) {
+    fail(
+      `config describes ${numParams} parameters, more than the ${numbers} numbers the file holds`,
+    );
+  }
+  const expected: [string, number[], number][] = []; // name, shape, offset in its array
+  let at = 0;
+  for (const [name, rows, cols] of paramShapes(fields.config)) {
+    expected.push([name, [rows, cols], at]);
+    at += rows * cols;
+  }
+  expected.push(["adam.m", [numParams], 0], ["adam.v", [numParams], 0]);
+  const found = new Map(file.header.tensors.map((t) => [t.name, t.info.shape]));
+  for (const [name, shape] of expected) {
+    const got = found.get(name);
+    if (got === undefined) fail(`tensor ${name} is missing`);
+    if (got!.length !== shape.length || got!.some((n, i) => n !== shape[i])) {
+      fail(
+        `tensor ${name} has shape [${got!.slice(0, 4).join(", ")}], the config needs ` +
+          `[${shape.join(", ")}]`,
+      );
+    }
+    found.delete(name);
+  }
+  for (const name of found.keys()) fail(`tensor ${show(name)} is not part of a checkpoint`);
+  const params = new Float64Array(numParams);
+  const m = new Float64Array(numParams);
+  const v = new Float64Array(numParams);
+  for (const [name, [rows, cols], offset] of expected) {
+    if (name === "adam.m" || name === "adam.v") continue;
+    const matrix = params.subarray(offset, offset + rows! * cols!);
+    await file.readInto(name, matrix);
+    checkNumbers(matrix, "params", (i) => `${name}[${Math.floor(i / cols!)}][${i % cols!}]`, fail);
+  }
+  await file.readInto("adam.m", m);
+  checkNumbers(m, "adam.m", (i) => `adam.m[${i}]`, fail);
+  await file.readInto("adam.v", v);
+  checkNumbers(v, "adam.v", (i) => `adam.v[${i}]`, fail);
+  return { ...fields, params, adam: { m, v, t: fields.step } };
+}
+
+/**
+ * Reads a checkpoint, of either version (told apart by the contents, not the name), and checks
+ * every field: types, ranges (finite numbers, parameters within ±{@linkcode MAX_PARAM}, second
+ * moments >= 0, the generator's index in 0..624 and words in 32 bits) and relations (tensor
+ * shapes fit the config, characters sorted and unique, Adam's step equals the step, the step
+ * within the schedule). Version 2 is read in pieces: the header is checked before any tensor
+ * is read into its array.
+ *
+ * @param path The file.
+ * @returns The checkpoint, with Float64Arrays for the parameters and moments.
+ * @throws {UserError} One line naming the first problem: `Cannot load checkpoint ck.safetensors:
+ *   rng.index (9999) must be an integer in 0..624`.
+ */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  const fail: Fail = (why) => {
+    const message = `Cannot load checkpoint ${path}: ${why}`;
+    throw new UserError(
+      message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message,
+    );
+  };
+  let file: Deno.FsFile | undefined;
+  try {
+    let size: number;
+    try {
+      ({ file, size } = await openInput(path, { maxBytes: Infinity })); // a regular file
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) fail("no such file");
+      throw err;
+    }
+    const start = new Uint8Array(Math.min(size, 9));
+    for (let at = 0; at < start.length;) {
+      at += (await file.read(start.subarray(at))) ?? fail("it ends early");
+    }
+    await file.seek(0, Deno.SeekMode.Start);
+    if (start[8] === 0x7b) { // `{` after the 8-byte length: safetensors
+      let reader: SafetensorsFile;
+      try {
+        reader = await SafetensorsFile.open(file, size);
+      } catch (err) {
+        file = undefined; // closed by open()
+        if (err instanceof SyntaxError) fail(err.message);
+        throw err;
+      }
+      try {
+        return await fromSafetensors(reader, fail);
+      } catch (err) {
+        if (err instanceof SyntaxError) fail(err.message); // a truncated tensor
+        throw err;
+      } finally {
+        file = undefined;
+        reader.close();
+      }
+    }
+    if (start[0] !== 0x7b) fail("it is not a checkpoint (neither safetensors nor JSON)");
+    if (size > MAX_JSON_BYTES) {
+      fail(`it is a version-1 (JSON) checkpoint of ${size} bytes, too large to read as text`);
+    }
+    const bytes = new Uint8Array(size);
+    for (let at = 0; at < size;) {
+      at += (await file.read(bytes.subarray(at))) ?? fail("it ends early");
+    }
+    return fromJson(new TextDecoder().decode(bytes), fail);
+  } catch (err) {
+    throw fileError("read checkpoint", path, err);
+  } finally {
+    file?.close();
+  }
 }

@@ -115,13 +115,18 @@ export function decodeDocs(bytes: Uint8Array, path: string): string[] {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes); // drops a leading BOM
-  } catch {
-    text = "";
-  }
-  const bad = text === "" && bytes.length > 0 ? invalidUtf8Offset(bytes) : -1;
-  if (bad !== -1) {
+  } catch (err) {
+    const bad = invalidUtf8Offset(bytes);
+    if (bad !== -1) {
+      throw new UserError(
+        `Cannot read dataset ${path}: invalid UTF-8 near byte ${bad}; save the file as UTF-8`,
+      );
+    }
+    // Valid UTF-8 that does not decode: longer than the longest string V8 can hold.
     throw new UserError(
-      `Cannot read dataset ${path}: invalid UTF-8 near byte ${bad}; save the file as UTF-8`,
+      `Cannot read dataset ${path}: it is too large to decode as text (${bytes.length} ` +
+        "bytes); give a smaller file",
+      { cause: err },
     );
   }
   const docs = parseDocs(text);
