@@ -431,6 +431,88 @@ Deno.test(
 );
 
 Deno.test(
+  "deno task sample --trace prints the same names, each with a table of its draws",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    await runQuiet({ ...base, engine: "fast", save: ck });
+    const collect = async (args: string[]) => {
+      let out = "";
+      const io = { out: (t: string) => (out += t), err: () => {} };
+      const names = await runSample(parseSampleFlags(["--checkpoint", ck, ...args]), io);
+      return { names, out };
+    };
+    for (const args of [[], ["--prefix", "ma", "--top-k", "3", "--temperature", "1.3"]]) {
+      const plain = await collect(["--samples", "6", ...args]);
+      const traced = await collect(["--samples", "6", "--trace", ...args]);
+      assert.deepEqual(traced.names, plain.names); // the same draws
+      const tables = traced.out.split("\n\n");
+      assert.equal(tables.length, 6);
+      tables.forEach((table, i) => {
+        const [title, header, ...rows] = table.trimEnd().split("\n");
+        assert.equal(title, `sample ${String(i + 1).padStart(2)}: ${plain.names[i]}`);
+        assert.match(header!, /^ {2}pos {2}so far +drawn +likeliest$/);
+        // Each row: the position, the text so far, the drawn token and its probability, then
+        // the candidates; read down the "drawn" column, the rows spell the name.
+        const prefix = args.includes("ma") ? "ma" : "";
+        let text = prefix;
+        rows.forEach((row, r) => {
+          const cells = row.trim().split(/ +/);
+          assert.equal(Number(cells[0]), prefix.length + r + 1, row);
+          const [char, prob] = text === "" ? cells.slice(1) : cells.slice(2, 4);
+          if (text !== "") assert.equal(cells[1], text, row);
+          assert.match(prob!, /^\d+\.\d%$/);
+          if (char === "(end)") assert.equal(r, rows.length - 1, "the end is the last row");
+          else text += char;
+          // with --top-k 3, at most 3 candidates (the filtered ones have probability 0)
+          if (args.includes("--top-k")) assert.ok((row.match(/%/g) ?? []).length <= 4, row);
+        });
+        assert.equal(text, plain.names[i]);
+      });
+    }
+  }),
+);
+
+Deno.test(
+  "--top-k is checked: an integer from 1 to the vocabulary's size, one line and exit 2",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    const whole = await runQuiet({ ...base, engine: "fast", save: ck });
+    const vocab = whole.result.vocab_size; // 53
+    for (
+      const [args, message] of [
+        [["--top-k", "0"], /--top-k \("0"\) must be a positive integer/],
+        [["--top-k", "2.5"], /--top-k \("2.5"\) must be an integer/],
+        [["--top-k"], /--top-k needs a value/],
+        [
+          ["--top-k", String(vocab + 1)],
+          /--top-k \(54\) must be at most the vocabulary's 53 tokens/,
+        ],
+      ] as const
+    ) {
+      for (const command of [["sample", "--checkpoint", ck], ["--data", UNICODE, "--steps", "2"]]) {
+        const r = await cli([...command, ...args]);
+        assert.equal(r.code, 2, r.err);
+        assert.match(r.err, message);
+        assert.equal(r.err.trim().split("\n").length, 1, r.err);
+        assert.ok(!r.out.includes("step"), "refused before training");
+      }
+    }
+    // --top-k with the whole vocabulary changes nothing; --top-k 1 always takes the likeliest.
+    const all = await runSample(parseSampleFlags(["--checkpoint", ck, "--samples", "5"]), io());
+    const k = parseSampleFlags(["--checkpoint", ck, "--samples", "5", "--top-k", String(vocab)]);
+    assert.deepEqual(await runSample(k, io()), all);
+    const greedy = await runQuiet({ ...base, engine: "fast", topK: 1 });
+    assert.equal(new Set(greedy.result.samples).size, 1);
+    assert.deepEqual(
+      (await runQuiet({ ...base, topK: vocab })).result.samples,
+      whole.result.samples,
+    );
+  }),
+);
+
+const io = () => ({ out: () => {}, err: () => {} });
+
+Deno.test(
   "crash consistency: SIGKILL at 20 random moments of a --save-every 1 run loses nothing",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");

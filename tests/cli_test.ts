@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { main } from "@lib/cli/main.ts";
-import { parseFlags, type TrainOptions } from "@lib/cli/flags.ts";
+import { parseFlags, parseSampleFlags, type TrainOptions } from "@lib/cli/flags.ts";
 import { fixture, haveNames, NAMES_PATH } from "./_names.ts";
 import { runQuiet } from "./_cli.ts";
 
@@ -127,6 +127,7 @@ Deno.test("parseFlags() reads every flag, in both --flag value and --flag=value 
     "out.json",
     "--engine",
     "fast",
+    "--top-k=5",
   ]);
   assert.deepEqual(options, {
     data: "x.txt",
@@ -141,8 +142,28 @@ Deno.test("parseFlags() reads every flag, in both --flag value and --flag=value 
     samples: 3,
     json: "out.json",
     engine: "fast",
+    topK: 5,
     help: false,
   });
+});
+
+Deno.test("parseSampleFlags() reads --trace and --top-k; both are off by default", () => {
+  const flags = ["--checkpoint", "ck.json"];
+  assert.deepEqual(parseSampleFlags([...flags, "--trace", "--top-k", "3"]), {
+    checkpoint: "ck.json",
+    samples: 20,
+    temperature: 0.5,
+    prefix: "",
+    trace: true,
+    topK: 3,
+    help: false,
+  });
+  const defaults = parseSampleFlags(flags);
+  assert.equal(defaults.trace, false);
+  assert.equal(defaults.topK, undefined);
+  assert.equal(parseFlags([]).topK, undefined);
+  assert.throws(() => parseSampleFlags([...flags, "--trace=yes"]), /--trace takes no value/);
+  assert.throws(() => parseSampleFlags([...flags, "--top-k", "-1"]), /must be a positive integer/);
 });
 
 Deno.test("parseFlags() rejects bad flags and values, saying which and why", () => {
@@ -199,12 +220,13 @@ Deno.test("main() prints usage for --help, covering every flag", async () => {
     Deno.stdout.writeSync = write;
   }
   const text = out.join("");
-  for (const flag of ["--data", "--seed", "--steps", "--n-layer", "--n-embd", "--n-head"]) {
+  for (const flag of ["--data", "--seed", "--steps", "--n-layer", "--n-embd", "--engine"]) {
     assert.ok(text.includes(flag), flag);
   }
-  for (const flag of ["--block-size", "--lr", "--temperature", "--samples", "--json", "--engine"]) {
+  for (const flag of ["--n-head", "--block-size", "--lr", "--temperature", "--top-k", "--json"]) {
     assert.ok(text.includes(flag), flag);
   }
+  assert.ok(text.includes("--samples"));
 });
 
 Deno.test({

@@ -1,23 +1,25 @@
 // How long a training run will take, worked out before it starts, so that the CLI can say when
 // the Value engine will be slow and how fast the fast engine would be. Each engine's time per
-// step follows one count, with one constant measured on this project's machine: the Value
+// step follows one count, with constants measured on this project's machine: the Value
 // engine's, the objects of a step's graph (lib/cli/limits.ts's graphValues); the fast engine's,
-// a step's multiply-adds.
+// a step's multiply-adds. Machines differ: it is meant to be right within a factor of two.
 
 import type { EngineName } from "../engine.ts";
 import type { GptConfig } from "../model.ts";
 import { graphValues } from "./limits.ts";
 
 /**
- * Milliseconds per Value object a training step creates (forward, backward and Adam): the
- * default model, ~60,000 objects for a mean name, trains at ~2.5 ms a step.
+ * The Value engine's time per step: 2.5 ms for the default model's ~60,000 objects (a mean
+ * name), growing a little faster than the objects (to the power 1.2: a larger graph leaves the
+ * CPU's caches). Measured with the train task's V8 flags (and the launcher's larger young
+ * generation for larger graphs): 1x32 ~11 ms, 2x32 ~30 ms, 4x64 ~260 ms a step.
  */
-export const MS_PER_VALUE = 2.5 / 60_316;
+export const VALUE_STEP = { ms: 2.5, values: 60_316, power: 1.2 } as const;
 /**
- * Milliseconds per multiply-add of a fast-engine forward pass (the backward pass's cost is
- * included): the default model, ~26,000 a mean name, trains at ~40 µs a step.
+ * The fast engine's time per step: a fixed cost, and one per multiply-add of the forward
+ * pass (the backward pass's included). Measured: 1x16 ~47 µs, 2x32 ~180 µs, 4x64 ~1.5 ms.
  */
-export const MS_PER_MULTIPLY_ADD = 0.04 / 25_900;
+export const FAST_STEP = { ms: 0.02, msPerMultiplyAdd: 1.06e-6 } as const;
 /** The Value engine's estimate above which the CLI suggests the fast engine, in seconds. */
 export const SLOW_RUN_SECONDS = 30;
 
@@ -70,8 +72,9 @@ export function estimateSeconds(
   let value = 0;
   let fast = 0;
   for (const [n, times] of stepsAt) {
-    value += times * graphValues(config, n) * MS_PER_VALUE;
-    fast += times * multiplyAdds(config, n) * MS_PER_MULTIPLY_ADD;
+    const values = graphValues(config, n) / VALUE_STEP.values;
+    value += times * VALUE_STEP.ms * values ** VALUE_STEP.power;
+    fast += times * (FAST_STEP.ms + multiplyAdds(config, n) * FAST_STEP.msPerMultiplyAdd);
   }
   return { value: value / 1000, fast: fast / 1000 };
 }

@@ -7,13 +7,16 @@
 // the one place they are written): a command line that needs no more runs right here, after
 // the launcher drops what it does not need (one process, one V8 code cache). Anything else runs
 // lib/cli/main.ts in a second process with exactly its permissions; the launcher passes SIGINT
-// and SIGTERM on to it, exits with its status, and says so when the system killed it.
+// and SIGTERM on to it, exits with its status, and says so when the system killed it. So does a
+// Value-engine run whose step's graph outgrows the task's young generation: its process gets a
+// larger one (the one V8 flag it overrides; the others it inherits).
 //
 // `deno task` runs in the project's folder; the folder the user ran it from is INIT_CWD, and
 // every path on the command line is made absolute against it before anything else.
 
 import { join, resolve } from "../io/paths.ts";
 import { absolutePaths, parseEvalFlags, parseFlags, parseSampleFlags } from "./flags.ts";
+import { semiSpaceMiB } from "./limits.ts";
 import { DEFAULT_DATA_PATH } from "../io/data.ts";
 import { UserError } from "../io/errors.ts";
 import { lockPathOf, newTempToken, tempPathOf } from "../io/files.ts";
@@ -140,6 +143,52 @@ export function dropTo(flags: readonly string[]): void {
   Deno.permissions.revokeSync({ name: "env" });
 }
 
+/** V8's semi-space ceiling when its flags set none, in MiB (64-bit V8's default). */
+export const V8_SEMI_SPACE_MIB = 16;
+/** The vocabulary the launcher sizes a graph for: the default dataset's 27 tokens. */
+const NAMES_VOCAB_SIZE = 27;
+
+/**
+ * The V8 flags a command line needs beyond the task's: for a Value-engine training run whose
+ * largest step's graph is larger than the young generation `v8Flags` set up, a larger one
+ * ({@linkcode semiSpaceMiB}); V8 takes the last value given, so the task's other flags hold.
+ * The graph is sized for the context (`--block-size`) and the default dataset's vocabulary; a
+ * resumed run (`--load`), whose shape the checkpoint holds, keeps the task's flags.
+ *
+ * @param args The CLI's arguments.
+ * @param v8Flags The task's V8 flags (DENO_V8_FLAGS), if known.
+ * @returns Flags for `deno run`: none, or `--v8-flags=--max-semi-space-size=N`.
+ *
+ * @example
+ * ```ts
+ * import { v8FlagsFor } from "@lib/cli/launcher.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const task = "--expose-gc,--max-semi-space-size=24,--minor-ms";
+ * assert.deepEqual(v8FlagsFor([], task), []); // the default run fits
+ * assert.deepEqual(v8FlagsFor(["--n-layer", "2", "--n-embd", "32"], task), [
+ *   "--v8-flags=--max-semi-space-size=128",
+ * ]);
+ * assert.deepEqual(v8FlagsFor(["--n-layer", "2", "--n-embd", "32", "--engine", "fast"], task), []);
+ * ```
+ */
+export function v8FlagsFor(args: readonly string[], v8Flags?: string): string[] {
+  if (args[0] === "sample" || args[0] === "eval") return [];
+  let options;
+  try {
+    options = parseFlags(args);
+  } catch {
+    return []; // the CLI reports them
+  }
+  if (options.engine !== "value" || options.load !== undefined) return [];
+  const { nLayer, nEmbd, nHead, blockSize } = options;
+  const config = { vocabSize: NAMES_VOCAB_SIZE, nLayer, nEmbd, nHead, blockSize, initStd: 0 };
+  const need = semiSpaceMiB(config, blockSize);
+  const set = [...(v8Flags ?? "").matchAll(/--max[-_]semi[-_]space[-_]size[= ](\d+)/g)].at(-1);
+  const has = set ? Number(set[1]) : V8_SEMI_SPACE_MIB;
+  return need > has ? [`--v8-flags=--max-semi-space-size=${need}`] : [];
+}
+
 // Signal numbers, for the shell's exit code of a process a signal ended (128 + n).
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1,
@@ -201,6 +250,13 @@ function userCwd(): string {
   return init || Deno.cwd();
 }
 
+// The V8 flags the task started this process with, where it may read them.
+function taskV8Flags(): string | undefined {
+  const variable = "DENO_V8_FLAGS";
+  const state = Deno.permissions.querySync({ name: "env", variable }).state;
+  return state === "granted" ? Deno.env.get(variable) : undefined;
+}
+
 if (import.meta.main) {
   const args = absolutePaths(Deno.args, userCwd());
   const token = newTempToken();
@@ -212,7 +268,8 @@ if (import.meta.main) {
     console.error(`error: ${err.message}`);
     Deno.exit(2);
   }
-  if (holds(flags)) {
+  const v8Flags = v8FlagsFor(args, taskV8Flags());
+  if (holds(flags) && v8Flags.length === 0) {
     // The common case, `deno task train` with the default dataset: this process was started
     // with exactly that grant (and the training process's V8 flags), so it runs the command
     // itself once it has dropped the right to start processes.
@@ -223,7 +280,7 @@ if (import.meta.main) {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("deno", {
-      args: ["run", ...flags, CLI, ...args],
+      args: ["run", ...v8Flags, ...flags, CLI, ...args],
       env: { [TEMP_TOKEN_VARIABLE]: token },
       stdin: "inherit",
       stdout: "inherit",

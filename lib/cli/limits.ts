@@ -17,6 +17,9 @@ export const MAX_GRAPH_BYTES = 3 * 2 ** 30;
 /** Bytes per Value object of a training step's graph, as measured (~111), rounded up. */
 export const BYTES_PER_VALUE = 128;
 
+/** Bytes per Value object of a training step's graph, as measured. */
+export const MEASURED_BYTES_PER_VALUE = 111;
+
 /**
  * How many Value objects one training step on `n` positions creates (the graph the backward
  * pass walks, parameters included). Per position t (1..n): per layer the six matrix products
@@ -44,6 +47,31 @@ export function graphValues(config: GptConfig, n: number): number {
     values += L * (24 * E * E + 4 * t * E + 16 * E + 6 * H * t) + 2 * V * E + 4 * V + 8 * E + 10;
   }
   return values;
+}
+
+/**
+ * The young generation (V8's semi-space, in MiB) a Value-engine run needs: one that holds a
+ * step's whole graph, which is garbage by the next step. In a smaller one, each step's graph
+ * spills into the old generation and is collected there, slowly: at 2x32 a step took ~78 ms with
+ * 24 MiB and ~30 ms with 128 MiB; at 4x64, ~1,000 ms with 24 MiB and ~260 ms with 1,024 MiB.
+ *
+ * @param config The model's shape.
+ * @param positions The longest step (a document plus one, at most blockSize).
+ * @returns The size: the power of two (MiB) at or above the largest step's graph.
+ *
+ * @example
+ * ```ts
+ * import { semiSpaceMiB } from "@lib/cli/limits.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const config = { vocabSize: 27, nLayer: 1, nEmbd: 16, blockSize: 16, nHead: 4, initStd: 0.08 };
+ * assert.equal(semiSpaceMiB(config, 16), 16); // the default model: ~14 MiB a step
+ * assert.equal(semiSpaceMiB({ ...config, nLayer: 2, nEmbd: 32 }, 16), 128); // ~96 MiB
+ * ```
+ */
+export function semiSpaceMiB(config: GptConfig, positions: number): number {
+  const mib = graphValues(config, positions) * MEASURED_BYTES_PER_VALUE / 2 ** 20;
+  return 2 ** Math.ceil(Math.log2(Math.max(1, mib)));
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;

@@ -1,10 +1,13 @@
 // The command line. `deno task train` does what microgpt.py does (load and shuffle the names,
 // build the tokenizer and the model, train, sample), with every hyperparameter as a flag, and
 // can hold documents out, save and resume checkpoints; with the defaults its stdout is byte for
-// byte the reference's, and notices go to stderr. `deno task sample` generates from a checkpoint
-// and `deno task eval` measures one. The flags are parsed in lib/cli/flags.ts; a run reads top to
-// bottom in run(), one step per layer: options, data (lib/io), model (lib/engine.ts), training,
-// evaluation (lib/eval.ts), sampling, outputs. This file owns the printing.
+// byte the reference's (on a terminal, the progress line adds the mean loss, speed and time
+// left: lib/cli/progress.ts), and notices go to stderr, as the duration of a long Value-engine
+// run (lib/cli/estimate.ts). `deno task sample` generates from a checkpoint (with --trace, the
+// candidates of each draw: lib/cli/trace.ts) and `deno task eval` measures one. The flags are
+// parsed in lib/cli/flags.ts; a run reads top to bottom in run(), one step per layer: options,
+// data (lib/io), model (lib/engine.ts), training, evaluation (lib/eval.ts), sampling, outputs.
+// This file owns the printing.
 
 import { Adam } from "../adam.ts";
 import { createEngine, type Engine, ValueGpt } from "../engine.ts";

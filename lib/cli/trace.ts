@@ -32,22 +32,24 @@ const pad = (text: string, width: number) => text + " ".repeat(width - [...text]
  * assert.equal(
  *   table,
  *   "  pos  so far  drawn          likeliest\n" +
- *     "    1          a      75.0%   a 75.0%  (end) 25.0%\n" +
- *     "    2  a       (end)  25.0%   (end) 25.0%  a 75.0%\n",
+ *     "    1          a      75.0%   a      75.0%  (end)  25.0%\n" +
+ *     "    2  a       (end)  25.0%   (end)  25.0%  a      75.0%\n",
  * );
  * ```
  */
 export function traceTable(steps: readonly TraceStep[]): string {
   const contextWidth = Math.max(6, ...steps.map((s) => [...s.context].length));
-  const charWidth = Math.max(END.length, ...steps.map((s) => [...charOf(s.drawn.char)].length));
-  const header = `  pos  ${pad("so far", contextWidth)}  ${pad("drawn", charWidth + 8)}  likeliest`;
+  // "k  12.1%": a token (one character, or the end) and its probability, the same width in
+  // every row; tokens top-k filtered out (probability 0) are left out
+  const cell = (c: { char: string; prob: number }) =>
+    `${pad(charOf(c.char), END.length)} ${percent(c.prob).padStart(6)}`;
+  const header = `  pos  ${pad("so far", contextWidth)}  ${
+    pad("drawn", END.length + 7)
+  }   likeliest`;
   const rows = steps.map((step) => {
-    const drawn = `${pad(charOf(step.drawn.char), charWidth)} ${
-      percent(step.drawn.prob).padStart(6)
-    }`;
-    const candidates = step.candidates.map((c) => `${charOf(c.char)} ${percent(c.prob)}`);
+    const candidates = step.candidates.filter((c) => c.prob > 0).map(cell);
     return `  ${String(step.position + 1).padStart(3)}  ${pad(step.context, contextWidth)}  ` +
-      `${drawn}   ${candidates.join("  ")}`;
+      `${cell(step.drawn)}   ${candidates.join("  ")}`;
   });
   return [header, ...rows].map((line) => line.trimEnd() + "\n").join("");
 }
