@@ -84,6 +84,20 @@ Deno.test(
 );
 
 Deno.test(
+  "--load with the other engine than the one that trained says so on stderr, stdout unchanged",
+  inTempDir(async (dir) => {
+    const ck = join(dir, "ck.json");
+    await runQuiet({ ...base, engine: "fast", stopAt: 30, save: ck });
+    assert.equal((await loadCheckpoint(ck)).train.engine, "fast");
+    const other = await runQuiet({ load: ck, data: UNICODE, samples: 5 }); // --engine value
+    assert.match(other.err, /was trained with --engine fast; resuming with the value engine/);
+    const same = await runQuiet({ engine: "fast", load: ck, data: UNICODE, samples: 5 });
+    assert.doesNotMatch(same.err, /was trained with/);
+    assert.equal(same.out, other.out);
+  }),
+);
+
+Deno.test(
   "--save-every keeps a loadable checkpoint, and --save at the end has the last step",
   inTempDir(async (dir) => {
     const ck = join(dir, "ck.json");
@@ -179,6 +193,11 @@ const EDITS: [string, (raw: RawCheckpoint) => void, RegExp][] = [
     'valSplit "0.1"',
     (r) => (r.train.valSplit = "0.1"),
     /train\.valSplit \("0\.1"\) must be a number from 0 up to \(not including\) 1$/,
+  ],
+  [
+    'engine "gpu"',
+    (r) => (r.train.engine = "gpu"),
+    /train\.engine \("gpu"\) must be "value" or "fast"$/,
   ],
   [
     "valSplit [0.1]",
@@ -595,13 +614,16 @@ Deno.test(
       });
       assert.deepEqual(rest.result.samples, whole.result.samples);
     }
-    // The same run saved by this code (version 2): the same checkpoint, but for the path.
+    // The same run saved by this code (version 2): the same checkpoint, but for the path and
+    // the engine it records.
     const ck = join(dir, "ck.safetensors");
     await runQuiet({ ...V1_RUN, engine: "value", stopAt: 12, save: ck });
     const now = await loadCheckpoint(ck);
     const then = await loadCheckpoint(V1);
     assert.equal(then.train.data.path, "tests/fixtures/syllable_names.txt");
     now.train.data.path = then.train.data.path;
+    assert.equal(now.train.engine, "value");
+    delete now.train.engine;
     assert.deepEqual(now, then);
     assert.deepEqual((await Deno.readFile(ck)).subarray(8, 9), new TextEncoder().encode("{"));
   }),

@@ -323,6 +323,13 @@ function buildModel(plan: Plan, data: RunData, io: Io): Model {
   if (tooLarge) throw new UserError(`Cannot build model: ${tooLarge}`);
   let model: Model;
   if (checkpoint) {
+    const trainedBy = checkpoint.train.engine;
+    if (trainedBy !== undefined && trainedBy !== options.engine) {
+      io.err(
+        `note: ${options.load} was trained with --engine ${trainedBy}; resuming with the ` +
+          `${options.engine} engine (pass --engine ${trainedBy} to keep it)\n`,
+      );
+    }
     model = restoreCheckpoint(checkpoint, { engine: options.engine });
   } else {
     const { rng } = data;
@@ -417,7 +424,7 @@ async function save(plan: Plan, run: { data: RunData; model: Model }): Promise<v
   const data = { path: plan.dataPath ?? null, numDocs: docs.length, sha256: dataHash };
   const checkpoint = checkpointOf({
     ...run.model,
-    train: { seed: plan.seed, data, valSplit: plan.valSplit },
+    train: { seed: plan.seed, data, valSplit: plan.valSplit, engine: plan.options.engine },
   });
   await saveCheckpoint(plan.options.save, checkpoint);
 }

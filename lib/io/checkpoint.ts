@@ -55,6 +55,8 @@ export interface Checkpoint {
     data: { path: string | null; numDocs: number; sha256: string };
     /** The fraction of the shuffled documents held out (the last ones); absent means 0. */
     valSplit?: number;
+    /** The engine that trained the run, if recorded (resuming with the other one is allowed). */
+    engine?: EngineName;
   };
   /** Number of steps completed. */
   step: number;
@@ -77,6 +79,8 @@ export interface CheckpointRun {
   data: { path: string | null; numDocs: number; sha256: string };
   /** The fraction of the shuffled documents held out (the last ones); 0 if omitted. */
   valSplit?: number;
+  /** The engine that trained the run, to record (the command line says so on a resume). */
+  engine?: EngineName;
 }
 
 /**
@@ -167,7 +171,7 @@ export function checkpointOf(state: {
       );
     }
   }
-  const { seed, data, valSplit = 0 } = train;
+  const { seed, data, valSplit = 0, engine: trainedBy } = train;
   if (typeof seed === "number" && !Number.isSafeInteger(seed)) {
     fail(`seed (${seed}) must be a safe integer or a bigint`);
   }
@@ -182,6 +186,7 @@ export function checkpointOf(state: {
       seed: typeof seed === "bigint" ? String(seed) : seed, // JSON has no bigint
       data: { path: data.path, numDocs: data.numDocs, sha256: data.sha256 },
       ...(valSplit > 0 ? { valSplit } : {}),
+      ...(trainedBy === undefined ? {} : { engine: trainedBy }),
     },
     step: adam.t,
     params: engine.parameters(), // a copy
@@ -383,7 +388,7 @@ function checkUchars(raw: unknown, vocabSize: number, fail: Fail): string[] {
 function checkTrain(raw: unknown, fail: Fail): Checkpoint["train"] {
   const t = object(raw, "train", fail);
   const steps = positive(t.steps, "train.steps", fail);
-  const { learningRate, seed, valSplit } = t;
+  const { learningRate, seed, valSplit, engine } = t;
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate <= 0) {
     fail(`train.learningRate (${show(learningRate)}) must be a finite number > 0`);
   }
@@ -411,12 +416,16 @@ function checkTrain(raw: unknown, fail: Fail): Checkpoint["train"] {
   ) {
     fail(`train.valSplit (${show(valSplit)}) must be a number from 0 up to (not including) 1`);
   }
+  if (engine !== undefined && engine !== "value" && engine !== "fast") {
+    fail(`train.engine (${show(engine)}) must be "value" or "fast"`);
+  }
   return {
     steps,
     learningRate: learningRate as number,
     seed: seed as number | string,
     data: { path: path as string | null, numDocs, sha256: sha256 as string },
     ...(valSplit === undefined ? {} : { valSplit: valSplit as number }),
+    ...(engine === undefined ? {} : { engine: engine as EngineName }),
   };
 }
 

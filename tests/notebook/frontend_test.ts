@@ -122,6 +122,8 @@ Deno.test({
       headless: true,
       userDataDir: join(work, "profile"),
       args: chromiumFlags(),
+      // A busy page (a long training cell, a busy machine) may hold a poll for minutes.
+      protocolTimeout: RUN_ALL_TIMEOUT_MS,
     });
     try {
       await waitForServer(`http://127.0.0.1:${port}/api/status?token=${token}`, server);
