@@ -2,41 +2,14 @@
 // lines, then shuffled by the seeded generator and split into training and held-out documents,
 // as the command line does it. The training worker and the count-model worker both start here,
 // so they see the same documents in the same order.
-//
-// The lines are split as lib/io/data.ts's parseDocs() splits a dataset file: \n, \r\n or \r,
-// stripped of the whitespace Python's str.strip() strips, blank lines dropped, a leading byte
-// order mark ignored. lib/io/data.ts cannot be bundled for a browser (its path helpers ask Deno
-// which OS they run on when the module loads), so the rule is written out here, and
-// tests/web/units_test.ts holds the two equal on generated text.
+// Lines are split by lib/io/docs.ts's parseDocs(), as the command line splits a dataset file.
 
 import { type Split, splitDocs } from "../lib/eval.ts";
 import { Random } from "../lib/random.ts";
 import { InputError } from "./config.ts";
+import { parseDocs } from "../lib/io/docs.ts";
 
-// Python's str.isspace() characters: what str.strip() removes.
-const PY_SPACE =
-  "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" +
-  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
-const STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
-
-/**
- * Splits text into documents as microgpt.py does: lines, stripped, blank ones dropped.
- *
- * @param text The text, one document per line.
- * @returns The documents, in order.
- *
- * @example
- * ```ts
- * import { parseDocs } from "./docs.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(parseDocs("\uFEFFemma\r\n  olivia \r\n\r\n\tava\n"), ["emma", "olivia", "ava"]);
- * ```
- */
-export function parseDocs(text: string): string[] {
-  if (text.startsWith("\uFEFF")) text = text.slice(1);
-  return text.split(/\r\n|\r|\n/).map((line) => line.replace(STRIP, "")).filter((doc) => doc);
-}
+export { parseDocs };
 
 /** The documents of a run in training order, and the generator that shuffled them. */
 export interface ShuffledDocs {
