@@ -9,6 +9,7 @@ export {
   CHECKPOINT_VERSION,
   checkpointOf,
   type CheckpointRun,
+  decodeCheckpoint,
   docsSha256,
   loadCheckpoint,
   MAX_PARAM,

@@ -1,6 +1,6 @@
 // The web edition's modules outside a browser (no Chromium, a few seconds): the page's run gives
-// microgpt.py's numbers, its log reads as the command line's stdout, and the parts written out
-// for the browser (documents, checkpoints) agree with lib/io's on the same inputs.
+// microgpt.py's numbers, its log reads as the command line's stdout, and the page reads documents
+// and checkpoints with lib/io's own functions, not copies.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { parseDocs as libParseDocs } from "../../lib/io/data.ts";
 import {
   type Checkpoint,
   checkpointOf,
+  decodeCheckpoint,
   docsSha256,
   loadCheckpoint,
   restoreCheckpoint,
@@ -186,12 +187,15 @@ const inTempDir = (fn: (dir: string) => Promise<void>) => async () => {
 };
 
 Deno.test(
-  "parseCheckpoint() reads both versions as lib/io does, and samples as deno task sample does",
+  "parseCheckpoint() reads both versions with lib/io's decoder, and samples as deno task sample does",
   inTempDir(async (dir) => {
     const { path, names } = await savedCheckpoint(dir);
     for (const file of [path, join(FIXTURES, "checkpoint_v1.json")]) {
       const bytes = await Deno.readFile(file);
-      assert.deepEqual(parseCheckpoint(bytes, "ck"), await loadCheckpoint(file));
+      const decoded = decodeCheckpoint(bytes, "ck");
+      assert.deepEqual(parseCheckpoint(bytes, "ck"), decoded);
+      // the library's in-memory decoder reads what its file loader reads
+      assert.deepEqual(decoded, await loadCheckpoint(file));
     }
     const checkpoint = parseCheckpoint(await Deno.readFile(path), "ck.safetensors");
     for (const engine of ["fast", "value"] as const) {
@@ -233,7 +237,7 @@ function encodeV2(
 }
 
 Deno.test(
-  "parseCheckpoint() refuses the broken files lib/io refuses, with the reason",
+  "parseCheckpoint() refuses a broken file with lib/io's message, as an InputError",
   inTempDir(async (dir) => {
     const v1 = JSON.parse(await Deno.readTextFile(join(FIXTURES, "checkpoint_v1.json")));
     const { path } = await savedCheckpoint(dir);
@@ -249,9 +253,15 @@ Deno.test(
       ["not valid JSON", new TextEncoder().encode('{"format": "microgpt-ts-checkpoint",')],
       ["format is", json((c) => ({ ...c, format: "other" }))],
       ["version 3 is not supported", json((c) => ({ ...c, version: 3 }))],
-      ["bad config", json((c) => ({ ...c, config: { ...(c.config as object), nHead: 3 } }))],
-      ["uchars must list", json((c) => ({ ...c, uchars: ["a"] }))],
-      ["bad uchars", json((c) => ({ ...c, uchars: [...(c.uchars as string[])].reverse() }))],
+      [
+        "must be divisible by config.nHead (3)",
+        json((c) => ({ ...c, config: { ...(c.config as object), nHead: 3 } })),
+      ],
+      ["uchars has 1 characters", json((c) => ({ ...c, uchars: ["a"] }))],
+      [
+        "the characters must be sorted",
+        json((c) => ({ ...c, uchars: [...(c.uchars as string[])].reverse() })),
+      ],
       ["train.steps", json((c) => ({ ...c, train: { ...(c.train as object), steps: 0 } }))],
       ["step (31)", json((c) => ({ ...c, step: 31 }))],
       ["params has 3 numbers", json((c) => ({ ...c, params: [1, 2, 3] }))],
@@ -260,16 +270,19 @@ Deno.test(
         json((c) => ({ ...c, params: [null, ...(c.params as number[]).slice(1)] })),
       ],
       ["adam.t (1) must equal", json((c) => ({ ...c, adam: { ...(c.adam as object), t: 1 } }))],
-      ["bad rng state", json((c) => ({ ...c, rng: { ...(c.rng as object), index: 9999 } }))],
-      ["ends inside its header", good.slice(0, 100)],
-      ["the tensors take", good.slice(0, good.length - 8)],
+      [
+        "rng.index (9999) must be an integer in 0..624",
+        json((c) => ({ ...c, rng: { ...(c.rng as object), index: 9999 } })),
+      ],
+      ["is more than the file holds", good.slice(0, 100)],
+      ["the tensors end at byte", good.slice(0, good.length - 8)],
       ['version "3" is not supported', encodeV2(c, { meta: { version: "3" } })],
       ["adam.t (4) must equal", encodeV2(c, { meta: { "adam.t": "4" } })],
       [
         "tensor wpe has shape",
         encodeV2(c, { meta: { config: JSON.stringify({ ...c.config, blockSize: 8 }) } }),
       ],
-      ["params[3] (NaN) is not a finite", encodeV2(c, { tensors: nan })],
+      ["wte[0][3] (NaN) is not a finite", encodeV2(c, { tensors: nan })],
       [
         'tensor "extra" is not part',
         encodeV2(c, {
@@ -281,11 +294,25 @@ Deno.test(
         encodeV2(c, { tensors: (t) => t.filter((x) => x.name !== "adam.v") }),
       ],
     ];
+    const file = join(dir, "bad");
+    const messageOf = (fn: () => unknown, type: new (...args: never[]) => Error) => {
+      try {
+        fn();
+      } catch (err) {
+        assert.ok(err instanceof type, `${(err as Error).name}: ${(err as Error).message}`);
+        return err.message;
+      }
+      assert.fail("it loaded");
+    };
     for (const [why, bytes] of broken) {
-      const file = join(dir, "bad");
+      const message = messageOf(() => decodeCheckpoint(bytes, file), UserError);
+      assert.ok(message.startsWith(`Cannot load checkpoint ${file}: `), message);
+      assert.ok(message.includes(why), `${message} (expected ${why})`);
+      // the page says what the library says, as its own error type
+      assert.equal(messageOf(() => parseCheckpoint(bytes, file), InputError), message);
+      // and the library says the same of the file
       await Deno.writeFile(file, bytes);
-      await assert.rejects(() => loadCheckpoint(file), UserError, why);
-      assert.throws(() => parseCheckpoint(bytes, "bad"), InputError, why);
+      await assert.rejects(() => loadCheckpoint(file), new UserError(message));
     }
   }),
 );
