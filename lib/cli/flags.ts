@@ -71,6 +71,17 @@ export const MAX_STEPS = 1_000_000_000;
 /** The largest width, depth and context a model may have (and still fit in memory). */
 export const MAX_SIZE = { nLayer: 256, nEmbd: 8192, blockSize: 65536 } as const;
 
+// The sampling flags train and sample share.
+const SAMPLING_FLAGS: Record<string, FlagSpec> = {
+  "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
+  "--top-k": {
+    key: "topK",
+    kind: "count",
+    max: MAX_STEPS,
+    help: "sample only from the K likeliest characters [all]",
+  },
+};
+
 const TRAIN_FLAGS: Record<string, FlagSpec> = {
   "--data": { key: "data", kind: "path", help: "dataset, one document per line [data/names.txt]" },
   "--seed": { key: "seed", kind: "seed", help: "random seed, any integer [42]" },
@@ -95,13 +106,7 @@ const TRAIN_FLAGS: Record<string, FlagSpec> = {
     help: "context length [16]",
   },
   "--lr": { key: "lr", kind: "posnumber", help: "Adam learning rate, decays linearly to 0 [0.01]" },
-  "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
-  "--top-k": {
-    key: "topK",
-    kind: "count",
-    max: MAX_STEPS,
-    help: "sample only from the K likeliest characters [all]",
-  },
+  ...SAMPLING_FLAGS,
   "--samples": {
     key: "samples",
     kind: "count",
@@ -151,13 +156,7 @@ const EVAL_FLAGS: Record<string, FlagSpec> = {
 const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   "--checkpoint": { key: "checkpoint", kind: "path", help: "the checkpoint to sample from" },
   "--samples": { key: "samples", kind: "count", max: MAX_STEPS, help: "how many to generate [20]" },
-  "--temperature": { key: "temperature", kind: "posnumber", help: "sampling temperature [0.5]" },
-  "--top-k": {
-    key: "topK",
-    kind: "count",
-    max: MAX_STEPS,
-    help: "sample only from the K likeliest characters [all]",
-  },
+  ...SAMPLING_FLAGS,
   "--seed": { key: "seed", kind: "seed", help: "seed [the checkpoint's generator state]" },
   "--prefix": { key: "prefix", kind: "text", help: "start every sample with this text" },
   "--trace": {

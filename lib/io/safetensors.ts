@@ -9,6 +9,7 @@ import {
   headerLength,
   requireLittleEndian,
   type SafetensorsHeader,
+  tensorRange,
 } from "./safetensors_format.ts";
 
 export {
@@ -76,15 +77,7 @@ export class SafetensorsFile {
    * @param target Where its values go.
    */
   async readInto(name: string, target: Float64Array): Promise<void> {
-    requireLittleEndian();
-    const entry = this.header.tensors.find((t) => t.name === name);
-    if (!entry) throw new RangeError(`Cannot read tensor ${name}: not in the file`);
-    const [begin, end] = entry.info.data_offsets;
-    if (end - begin !== target.byteLength) {
-      throw new RangeError(
-        `Cannot read tensor ${name}: ${end - begin} bytes into ${target.byteLength}`,
-      );
-    }
+    const [begin] = tensorRange(this.header, name, target);
     await this.#file.seek(this.#dataStart + begin, Deno.SeekMode.Start);
     await readFully(this.#file, bytesOf(target));
   }

@@ -306,6 +306,32 @@ export function decodeHeader(headerBytes: Uint8Array, dataBytes: number): Safete
   return checkHeader(parseJsonChecked(text, "its header"), dataBytes);
 }
 
+/**
+ * Where a tensor's bytes are, relative to the start of the data, checked to fit `target`
+ * exactly (both readers of a file go through this before copying).
+ *
+ * @param header The file's header.
+ * @param name The tensor.
+ * @param target Where its values are to go.
+ * @returns Its `[begin, end)` byte offsets.
+ */
+export function tensorRange(
+  header: SafetensorsHeader,
+  name: string,
+  target: Float64Array,
+): [number, number] {
+  requireLittleEndian();
+  const entry = header.tensors.find((t) => t.name === name);
+  if (!entry) throw new RangeError(`Cannot read tensor ${name}: not in the file`);
+  const [begin, end] = entry.info.data_offsets;
+  if (end - begin !== target.byteLength) {
+    throw new RangeError(
+      `Cannot read tensor ${name}: ${end - begin} bytes into ${target.byteLength}`,
+    );
+  }
+  return [begin, end];
+}
+
 /** A whole safetensors file in memory, its header checked; tensors are read on demand. */
 export class SafetensorsBytes {
   /** The checked header. */
@@ -336,15 +362,7 @@ export class SafetensorsBytes {
    * @param target Where its values go.
    */
   readInto(name: string, target: Float64Array): void {
-    requireLittleEndian();
-    const entry = this.header.tensors.find((t) => t.name === name);
-    if (!entry) throw new RangeError(`Cannot read tensor ${name}: not in the file`);
-    const [begin, end] = entry.info.data_offsets;
-    if (end - begin !== target.byteLength) {
-      throw new RangeError(
-        `Cannot read tensor ${name}: ${end - begin} bytes into ${target.byteLength}`,
-      );
-    }
+    const [begin, end] = tensorRange(this.header, name, target);
     bytesOf(target).set(this.#bytes.subarray(this.#dataStart + begin, this.#dataStart + end));
   }
 }
