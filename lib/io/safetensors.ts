@@ -7,7 +7,6 @@ import {
   CHUNK,
   decodeHeader,
   headerLength,
-  requireLittleEndian,
   type SafetensorsHeader,
   tensorRange,
 } from "./safetensors_format.ts";
